@@ -1,0 +1,328 @@
+//! Unit tests of the build script's pure rules (naming, folder search, SONAME reading, the pin),
+//! compiled from the build script's own source files.
+
+#[path = "../build/elf.rs"]
+mod elf;
+#[path = "../build/pin.rs"]
+mod pin;
+#[path = "../build/platform.rs"]
+mod platform;
+#[path = "../build/search.rs"]
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use platform::{Os, Platform, STATIC_LIBS, Toolchain};
+
+const LINUX: Platform = Platform {
+    os: Os::Linux,
+    toolchain: Toolchain::Gnu,
+};
+const MACOS: Platform = Platform {
+    os: Os::Apple,
+    toolchain: Toolchain::Other,
+};
+const WINDOWS_MSVC: Platform = Platform {
+    os: Os::Windows,
+    toolchain: Toolchain::Msvc,
+};
+const WINDOWS_GNU: Platform = Platform {
+    os: Os::Windows,
+    toolchain: Toolchain::Gnu,
+};
+
+/// A fresh empty folder under Cargo's per-test scratch folder.
+fn scratch(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("build_rules")
+        .join(format!(
+            "{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn touch(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, b"").unwrap();
+}
+
+#[test]
+fn pin_parses_and_matches_the_crate_version() {
+    let pin = pin::Pin::parse(include_str!("../tdlib.pin")).unwrap();
+    assert_eq!(
+        pin.version.split('.').count(),
+        3,
+        "version {:?}",
+        pin.version
+    );
+    assert_eq!(pin.commit.len(), 40);
+    assert_eq!(pin.schema_sha256.len(), 64);
+    // The crate version's build metadata carries the pinned TDLib version.
+    let metadata = env!("CARGO_PKG_VERSION")
+        .split_once('+')
+        .map(|(_, meta)| meta);
+    assert_eq!(metadata, Some(pin.version.as_str()));
+    assert_eq!(tdlib_sys::TDLIB_VERSION, pin.version);
+    assert_eq!(tdlib_sys::TDLIB_COMMIT, pin.commit);
+}
+
+#[test]
+fn pin_errors_name_the_problem() {
+    let error = pin::Pin::parse("version=1\ncommit=abc\n").unwrap_err();
+    assert!(error.contains("schema_sha256"), "{error}");
+    let error = pin::Pin::parse("version 1.8.65\n").unwrap_err();
+    assert!(error.contains("line 1"), "{error}");
+    let pin = pin::Pin::parse(
+        "# comment\n\nversion = 2.0.0\ncommit=c\nschema_sha256=s\nunknown=ignored\n",
+    )
+    .unwrap();
+    assert_eq!(pin.version, "2.0.0");
+}
+
+#[test]
+fn platform_from_cargo_cfg() {
+    assert_eq!(Platform::from_cfg("linux", "gnu"), LINUX);
+    assert_eq!(Platform::from_cfg("macos", ""), MACOS);
+    assert_eq!(
+        Platform::from_cfg("ios", ""),
+        Platform {
+            os: Os::Apple,
+            toolchain: Toolchain::Other
+        }
+    );
+    assert_eq!(Platform::from_cfg("windows", "msvc"), WINDOWS_MSVC);
+    assert_eq!(Platform::from_cfg("windows", "gnu"), WINDOWS_GNU);
+    assert_eq!(Platform::from_cfg("freebsd", "").os, Os::OtherUnix);
+    assert_eq!(Platform::from_cfg("android", "").os, Os::Android);
+}
+
+#[test]
+fn shared_library_names_per_platform() {
+    assert_eq!(LINUX.link_file_names(), ["libtdjson.so"]);
+    assert_eq!(LINUX.runtime_file_name("1.8.65"), "libtdjson.so.1.8.65");
+    assert_eq!(MACOS.link_file_names(), ["libtdjson.dylib"]);
+    assert_eq!(MACOS.runtime_file_name("1.8.65"), "libtdjson.1.8.65.dylib");
+    assert_eq!(WINDOWS_MSVC.link_file_names(), ["tdjson.lib"]);
+    assert_eq!(
+        WINDOWS_GNU.link_file_names(),
+        ["libtdjson.dll.a", "tdjson.lib"]
+    );
+    assert_eq!(WINDOWS_MSVC.runtime_file_name("1.8.65"), "tdjson.dll");
+    assert!(!WINDOWS_MSVC.runtime_file_is_linkable());
+}
+
+#[test]
+fn static_library_names_and_runtimes_per_platform() {
+    assert_eq!(LINUX.static_file_name("tdcore"), "libtdcore.a");
+    assert_eq!(MACOS.static_file_name("tdcore"), "libtdcore.a");
+    assert_eq!(WINDOWS_MSVC.static_file_name("tdcore"), "tdcore.lib");
+    assert_eq!(WINDOWS_GNU.static_file_name("tdcore"), "libtdcore.a");
+    assert_eq!(LINUX.cxx_runtime(), Some("stdc++"));
+    assert_eq!(MACOS.cxx_runtime(), Some("c++"));
+    assert_eq!(WINDOWS_MSVC.cxx_runtime(), None);
+    assert_eq!(
+        LINUX.static_system_libs(),
+        ["ssl", "crypto", "z", "dl", "pthread"]
+    );
+    assert!(WINDOWS_MSVC.static_system_libs().contains(&"ws2_32"));
+    // Each library comes before every library it needs (TDLib's pkg-config graph).
+    let position = |lib: &str| STATIC_LIBS.iter().position(|name| *name == lib).unwrap();
+    let needs = [
+        ("tdjson_static", &["tdjson_private"][..]),
+        ("tdjson_private", &["tdclient", "tdutils"]),
+        ("tdclient", &["tdapi", "tdcore"]),
+        (
+            "tdcore",
+            &[
+                "tdapi",
+                "tdnet",
+                "tddb",
+                "tdactor",
+                "tde2e",
+                "tdutils",
+                "tdmtproto",
+            ],
+        ),
+        ("tddb", &["tdactor", "tdutils", "tdsqlite"]),
+        ("tdmtproto", &["tdactor", "tdnet", "tdutils"]),
+        ("tdnet", &["tdutils", "tdactor"]),
+        ("tdactor", &["tdutils"]),
+        ("tdapi", &["tdutils"]),
+    ];
+    for (lib, deps) in needs {
+        for dep in deps {
+            assert!(
+                position(lib) < position(dep),
+                "{lib} must come before {dep}"
+            );
+        }
+    }
+}
+
+#[test]
+fn finds_the_shared_library_in_a_folder() {
+    let dir = scratch("shared");
+    assert_eq!(search::shared_in_dir(&dir, &LINUX, "1.8.65"), None);
+    // Only the versioned file (as a build tree without the symlink): linkable on ELF.
+    touch(&dir.join("libtdjson.so.1.8.65"));
+    let found = search::shared_in_dir(&dir, &LINUX, "1.8.65").unwrap();
+    assert_eq!(found.link_file, dir.join("libtdjson.so.1.8.65"));
+    // The plain name wins when both exist.
+    touch(&dir.join("libtdjson.so"));
+    let found = search::shared_in_dir(&dir, &LINUX, "1.8.65").unwrap();
+    assert_eq!(found.link_file, dir.join("libtdjson.so"));
+    assert_eq!(found.runtime_file, Some(dir.join("libtdjson.so")));
+    // Another release's versioned file is not mistaken for ours.
+    let other = scratch("shared-other");
+    touch(&other.join("libtdjson.so.1.8.0"));
+    assert_eq!(search::shared_in_dir(&other, &LINUX, "1.8.65"), None);
+}
+
+#[test]
+fn finds_the_shared_library_in_an_install_prefix() {
+    let prefix = scratch("prefix");
+    touch(&prefix.join("lib64/libtdjson.so"));
+    let found = search::shared_in_prefix(&prefix, &LINUX, "1.8.65").unwrap();
+    assert_eq!(found.link_file, prefix.join("lib64/libtdjson.so"));
+
+    let mac = scratch("prefix-mac");
+    touch(&mac.join("lib/libtdjson.dylib"));
+    assert_eq!(
+        search::shared_in_prefix(&mac, &MACOS, "1.8.65")
+            .unwrap()
+            .link_file,
+        mac.join("lib/libtdjson.dylib")
+    );
+
+    // Windows: the import library in lib/, the DLL in bin/.
+    let windows = scratch("prefix-windows");
+    touch(&windows.join("lib/tdjson.lib"));
+    assert_eq!(
+        search::shared_in_prefix(&windows, &WINDOWS_MSVC, "1.8.65")
+            .unwrap()
+            .runtime_file,
+        None
+    );
+    touch(&windows.join("bin/tdjson.dll"));
+    let found = search::shared_in_prefix(&windows, &WINDOWS_MSVC, "1.8.65").unwrap();
+    assert_eq!(found.link_file, windows.join("lib/tdjson.lib"));
+    assert_eq!(found.runtime_file, Some(windows.join("bin/tdjson.dll")));
+    // The GNU toolchain's import library name is preferred there.
+    touch(&windows.join("lib/libtdjson.dll.a"));
+    assert_eq!(
+        search::shared_in_prefix(&windows, &WINDOWS_GNU, "1.8.65")
+            .unwrap()
+            .link_file,
+        windows.join("lib/libtdjson.dll.a")
+    );
+}
+
+#[test]
+fn finds_static_libraries_in_a_build_tree_and_an_install_prefix() {
+    let tree = scratch("build-tree");
+    for lib in STATIC_LIBS {
+        touch(
+            &tree
+                .join(platform::build_tree_subdir(lib))
+                .join(format!("lib{lib}.a")),
+        );
+    }
+    let found = search::static_libs(std::slice::from_ref(&tree), &LINUX).unwrap();
+    let names: Vec<&str> = found.libs.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, STATIC_LIBS);
+    assert_eq!(found.libs[11].1, tree.join("tdutils/libtdutils.a"));
+    assert_eq!(found.libs[9].1, tree.join("sqlite/libtdsqlite.a"));
+    assert_eq!(found.dirs()[0], tree);
+    assert_eq!(
+        found.dirs().len(),
+        7,
+        "top level plus six subfolders: {:?}",
+        found.dirs()
+    );
+
+    let prefix = scratch("static-prefix");
+    for lib in STATIC_LIBS
+        .iter()
+        .filter(|lib| **lib != "tde2e" && **lib != "tdsqlite")
+    {
+        touch(&prefix.join(format!("lib/lib{lib}.a")));
+    }
+    let roots = search::prefix_roots(&prefix, &LINUX);
+    assert_eq!(
+        search::static_libs(&roots, &LINUX).unwrap_err(),
+        ["tde2e", "tdsqlite"]
+    );
+    touch(&prefix.join("lib/libtde2e.a"));
+    touch(&prefix.join("lib/libtdsqlite.a"));
+    assert_eq!(
+        search::static_libs(&roots, &LINUX).unwrap().dirs(),
+        [prefix.join("lib")]
+    );
+}
+
+#[test]
+fn finds_headers_and_describes_folders() {
+    let dir = scratch("include");
+    assert_eq!(search::include_dir(&dir), None);
+    touch(&dir.join("td/telegram/td_json_client.h"));
+    assert_eq!(search::include_dir(&dir), Some(dir.clone()));
+    assert_eq!(search::describe_dir(&dir.join("missing")), "does not exist");
+    assert_eq!(search::describe_dir(&dir), "holds no TDLib library");
+    touch(&dir.join("libtdjson.so"));
+    touch(&dir.join("libtdcore.a"));
+    touch(&dir.join("unrelated.txt"));
+    assert_eq!(
+        search::describe_dir(&dir),
+        "holds libtdcore.a, libtdjson.so"
+    );
+}
+
+#[test]
+fn reads_the_cmake_project_version() {
+    let text =
+        "cmake_minimum_required(VERSION 3.10)\nproject(TDLib VERSION 1.8.65 LANGUAGES CXX C)\n";
+    assert_eq!(search::project_version(text).as_deref(), Some("1.8.65"));
+    assert_eq!(
+        search::project_version("project(TDLib LANGUAGES CXX)"),
+        None
+    );
+    assert_eq!(search::project_version("project(Other VERSION 1.0)"), None);
+    assert_eq!(search::project_version("project(TDLib VERSION"), None);
+}
+
+#[test]
+fn reads_the_soname_of_the_linked_library() {
+    let Some(path) = option_env!("TDLIB_SYS_TEST_LINKED_LIB") else {
+        if !tdlib_sys::LINKED_STATICALLY {
+            panic!("a dynamic build always records the linked file");
+        }
+        return;
+    };
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(
+        elf::soname(&bytes).unwrap().as_deref(),
+        Some("libtdjson.so.1.8.65")
+    );
+    // Any truncation is an error or a partial answer, never a panic.
+    for len in (0..4096).chain((0..64).map(|i| bytes.len() - i * 997)) {
+        let _ = elf::soname(&bytes[..len.min(bytes.len())]);
+    }
+}
+
+#[test]
+fn soname_of_non_libraries() {
+    // An executable has a dynamic section but no SONAME.
+    let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    assert_eq!(elf::soname(&exe).unwrap(), None);
+    assert!(elf::soname(b"").is_err());
+    assert!(elf::soname(b"MZ\x90\x00 a Windows DLL header").is_err());
+    let mut bad_class = b"\x7fELF".to_vec();
+    bad_class.extend_from_slice(&[9; 12]);
+    assert!(elf::soname(&bad_class).unwrap_err().contains("class"));
+}

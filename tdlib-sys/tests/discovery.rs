@@ -1,0 +1,557 @@
+//! Every way of finding, building and linking TDLib, exercised for real: each test builds the
+//! `tdlib-sys-consumer` program with Cargo (own target folder, controlled environment), runs it,
+//! and checks what it linked and what tdlib-sys told it through `DEP_TDJSON_*`.
+//!
+//! - the official prebuilt through `TDLIB_DIR`, `TDLIB_LIB_DIR`, pkg-config and the setup cache;
+//! - the `bundled` source build and the `static` feature, against `tests/fixture-td`, a small
+//!   CMake project laid out and built like TDLib (TDLib's own source is too big to build in CI);
+//! - the failure messages, and the committed bindings against bindgen's output.
+//!
+//! Needs cargo, cmake, a C++ compiler, OpenSSL and zlib headers, pkg-config and libclang:
+//! `scripts/setup` installs them.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+/// All builds share one target folder (so dependencies compile once) and one consumer binary:
+/// one build-and-run at a time.
+static CARGO: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    CARGO
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture_src() -> PathBuf {
+    manifest_dir().join("tests/fixture-td")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("discovery")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The folder of the real libtdjson this test binary is linked to (the default build).
+fn prebuilt_dir() -> PathBuf {
+    let Some(linked) = option_env!("TDLIB_SYS_TEST_LINKED_LIB") else {
+        panic!(
+            "these tests need tdlib-sys itself linked dynamically to the real TDLib (run scripts/setup)"
+        );
+    };
+    Path::new(linked).parent().unwrap().to_path_buf()
+}
+
+/// An empty cache folder, so the setup cache of the machine never answers for another path.
+fn empty_cache() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("discovery/empty-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One Cargo invocation on the consumer with exactly the given TDLib-related environment.
+struct Build {
+    features: Vec<&'static str>,
+    env: Vec<(&'static str, OsString)>,
+}
+
+impl Build {
+    fn new(features: &[&'static str]) -> Build {
+        Build {
+            features: features.to_vec(),
+            env: vec![("TDLIB_CACHE_DIR", empty_cache().into())],
+        }
+    }
+
+    fn env(mut self, name: &'static str, value: impl Into<OsString>) -> Build {
+        self.env.retain(|(existing, _)| *existing != name);
+        self.env.push((name, value.into()));
+        self
+    }
+
+    fn cargo(&self, subcommand: &str) -> Output {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .arg(subcommand)
+            .arg("--quiet")
+            .args(["--package", "tdlib-sys-consumer"])
+            .arg("--target-dir")
+            .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("discovery-target"))
+            .current_dir(manifest_dir());
+        if !self.features.is_empty() {
+            let features: Vec<String> = self
+                .features
+                .iter()
+                .map(|feature| format!("tdlib-sys/{feature}"))
+                .collect();
+            command.arg("--features").arg(features.join(","));
+        }
+        // Only what the test sets may steer discovery.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("TDLIB_")
+                || name.starts_with("PKG_CONFIG")
+                || name.starts_with("DEP_TDJSON")
+            {
+                command.env_remove(&*name);
+            }
+        }
+        command
+            .env_remove("LD_LIBRARY_PATH")
+            .env_remove("CXXSTDLIB");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let started = Instant::now();
+        let output = command.output().expect("cargo runs");
+        eprintln!(
+            "cargo {subcommand} {:?}: {:.1} s",
+            self.features,
+            started.elapsed().as_secs_f64()
+        );
+        output
+    }
+
+    /// Builds and runs the consumer; returns its `key=value` lines.
+    fn run(&self) -> BTreeMap<String, String> {
+        let output = self.cargo("run");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "cargo run failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        stdout
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    /// Builds, expecting failure; returns the build script's message.
+    fn fail(&self) -> String {
+        let output = self.cargo("build");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!output.status.success(), "the build should fail\n{stderr}");
+        assert!(
+            !stderr.contains("undefined reference") && !stderr.contains("cannot find -l"),
+            "a bare linker error:\n{stderr}"
+        );
+        stderr
+    }
+}
+
+fn consumer_binary() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("discovery-target/debug/tdlib-sys-consumer")
+}
+
+/// The `NEEDED` entries of the consumer binary's dynamic section.
+fn needed_libraries() -> Vec<String> {
+    let output = Command::new("readelf")
+        .arg("--dynamic")
+        .arg(consumer_binary())
+        .output()
+        .expect("readelf runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.contains("(NEEDED)"))
+        .filter_map(|line| Some(line.split('[').nth(1)?.trim_end_matches(']').to_owned()))
+        .collect()
+}
+
+fn assert_real_tdlib(lines: &BTreeMap<String, String>) {
+    assert_eq!(
+        lines["version"],
+        r#"{"@type":"optionValueString","value":"1.8.65"}"#
+    );
+    assert_eq!(
+        lines["commit_hash"], r#"{"@type":"optionValueString","value":"GITDIR-NOTFOUND"}"#,
+        "the official prebuilt"
+    );
+    assert_eq!(lines["dep_version"], "1.8.65");
+    assert_eq!(
+        lines["dep_commit"],
+        "062f26052623dbecedb42075cab78a759e9f9987"
+    );
+    assert_eq!(lines["dep_link"], "dynamic");
+    assert_eq!(lines["linked_statically"], "false");
+    assert!(
+        needed_libraries().contains(&"libtdjson.so.1.8.65".to_owned()),
+        "{:?}",
+        needed_libraries()
+    );
+}
+
+fn assert_fixture(lines: &BTreeMap<String, String>) {
+    assert_eq!(
+        lines["version"],
+        r#"{"@type":"optionValueString","value":"1.8.65"}"#
+    );
+    assert_eq!(
+        lines["commit_hash"],
+        r#"{"@type":"optionValueString","value":"fixture"}"#
+    );
+}
+
+fn assert_static(lines: &BTreeMap<String, String>) {
+    assert_eq!(lines["dep_link"], "static");
+    assert_eq!(lines["linked_statically"], "true");
+    let needed = needed_libraries();
+    assert!(
+        !needed.iter().any(|lib| lib.contains("tdjson")),
+        "no dynamic dependency on libtdjson: {needed:?}"
+    );
+}
+
+/// The fixture built and installed with CMake into a prefix, like a user's own TDLib install.
+fn installed_fixture() -> PathBuf {
+    static INSTALLED: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut installed = INSTALLED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(prefix) = &*installed {
+        return prefix.clone();
+    }
+    let build = scratch("fixture-build");
+    let prefix = scratch("fixture-prefix");
+    let cmake = |args: &[&std::ffi::OsStr]| {
+        let output = Command::new("cmake")
+            .args(args)
+            .output()
+            .expect("cmake runs (scripts/setup installs it)");
+        assert!(
+            output.status.success(),
+            "cmake {args:?}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    cmake(&[
+        "-S".as_ref(),
+        fixture_src().as_os_str(),
+        "-B".as_ref(),
+        build.as_os_str(),
+        "-DCMAKE_BUILD_TYPE=Release".as_ref(),
+    ]);
+    cmake(&["--build".as_ref(), build.as_os_str(), "-j2".as_ref()]);
+    cmake(&[
+        "--install".as_ref(),
+        build.as_os_str(),
+        "--prefix".as_ref(),
+        prefix.as_os_str(),
+    ]);
+    *installed = Some(prefix.clone());
+    prefix
+}
+
+/// A pkg-config file for the prebuilt, which ships none.
+fn prebuilt_pc(version: &str) -> PathBuf {
+    let dir = scratch(&format!("pkgconfig-{version}"));
+    let pc = format!(
+        "libdir={}\nName: tdjson\nDescription: TDLib JSON interface\nVersion: {version}\nLibs: -L${{libdir}} -ltdjson\nCflags:\n",
+        prebuilt_dir().display()
+    );
+    std::fs::write(dir.join("tdjson.pc"), pc).unwrap();
+    dir
+}
+
+#[test]
+fn prebuilt_through_tdlib_dir() {
+    let _serial = serial();
+    let lines = Build::new(&[]).env("TDLIB_DIR", prebuilt_dir()).run();
+    assert_real_tdlib(&lines);
+    assert_eq!(lines["dep_source"], "dir");
+    assert_eq!(
+        Path::new(&lines["dep_lib_dir"]),
+        std::fs::canonicalize(prebuilt_dir()).unwrap()
+    );
+}
+
+#[test]
+fn prebuilt_through_tdlib_lib_dir_wins_over_tdlib_dir() {
+    let _serial = serial();
+    let lines = Build::new(&[])
+        .env("TDLIB_LIB_DIR", prebuilt_dir())
+        .env("TDLIB_DIR", scratch("ignored-prefix"))
+        .run();
+    assert_real_tdlib(&lines);
+    assert_eq!(lines["dep_source"], "lib-dir");
+}
+
+#[test]
+fn prebuilt_through_the_setup_cache() {
+    let _serial = serial();
+    // A cache laid out the way scripts/setup lays it out, holding a link to the prebuilt.
+    let cache = scratch("setup-cache");
+    let lib = cache.join("tdlib-1.8.65/lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::os::unix::fs::symlink(
+        prebuilt_dir().join("libtdjson.so"),
+        lib.join("libtdjson.so"),
+    )
+    .unwrap();
+    let schema_dir = cache.join("tdlib-1.8.65/share/tdlib");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    let schema = std::env::var_os("TDLIB_SCHEMA").map(PathBuf::from);
+    if let Some(schema) = &schema {
+        std::fs::copy(schema, schema_dir.join("td_api.tl")).unwrap();
+    }
+    let lines = Build::new(&[]).env("TDLIB_CACHE_DIR", &cache).run();
+    assert_real_tdlib(&lines);
+    assert_eq!(lines["dep_source"], "cache");
+    if schema.is_some() {
+        assert_eq!(
+            Path::new(&lines["dep_schema"]),
+            schema_dir.join("td_api.tl"),
+            "the cache carries the schema"
+        );
+    }
+}
+
+#[test]
+fn prebuilt_through_pkg_config() {
+    let _serial = serial();
+    let lines = Build::new(&["pkg-config"])
+        .env("PKG_CONFIG_PATH", prebuilt_pc("1.8.65"))
+        .run();
+    assert_real_tdlib(&lines);
+    assert_eq!(lines["dep_source"], "pkg-config");
+}
+
+#[test]
+fn pkg_config_of_another_version_is_refused() {
+    let _serial = serial();
+    let message = Build::new(&["pkg-config"])
+        .env("PKG_CONFIG_PATH", prebuilt_pc("1.8.0"))
+        .fail();
+    assert!(
+        message.contains("is version 1.8.0, but this tdlib-sys is pinned to TDLib 1.8.65"),
+        "{message}"
+    );
+    assert!(
+        message.contains("TDLIB_ALLOW_VERSION_MISMATCH"),
+        "{message}"
+    );
+}
+
+#[test]
+fn nothing_found_explains_everything() {
+    let _serial = serial();
+    let message = Build::new(&[]).fail();
+    assert!(
+        message.contains("could not find libtdjson of TDLib 1.8.65"),
+        "{message}"
+    );
+    for name in [
+        "TDLIB_LIB_DIR",
+        "TDLIB_DIR",
+        "TDLIB_SRC_DIR",
+        "TDLIB_SCHEMA",
+        "PKG_CONFIG_PATH",
+        "TDLIB_CMAKE_ARGS",
+    ] {
+        assert!(
+            message.contains(&format!("{name} (unset)")),
+            "{name} listed as unset:\n{message}"
+        );
+    }
+    let cache = empty_cache();
+    assert!(
+        message.contains(&format!(
+            "TDLIB_CACHE_DIR={:?}",
+            cache.display().to_string()
+        )),
+        "with its value:\n{message}"
+    );
+    assert!(message.contains("scripts/setup"), "{message}");
+    assert!(
+        message.contains("Features: static=off, pkg-config=off, bundled=off"),
+        "{message}"
+    );
+    assert!(message.contains("apt-get install cmake"), "{message}");
+    assert!(
+        message.contains("5. scripts/setup cache: no libtdjson in"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_variable_pointing_at_the_wrong_folder_is_an_error() {
+    let _serial = serial();
+    let empty = scratch("no-library-here");
+    let message = Build::new(&[]).env("TDLIB_DIR", &empty).fail();
+    assert!(
+        message.contains(&format!(
+            "TDLIB_DIR is {}, but there is no libtdjson.so there",
+            empty.display()
+        )),
+        "{message}"
+    );
+    // Static never falls back to the shared library the folder does have.
+    let message = Build::new(&["static"])
+        .env("TDLIB_DIR", prebuilt_dir())
+        .fail();
+    assert!(
+        message
+            .contains("feature `static` needs TDLib's static libraries there and all are missing"),
+        "{message}"
+    );
+    assert!(message.contains("holds libtdjson.so"), "{message}");
+}
+
+#[test]
+fn a_missing_or_foreign_schema_is_refused() {
+    let _serial = serial();
+    let message = Build::new(&[])
+        .env("TDLIB_DIR", prebuilt_dir())
+        .env("TDLIB_SCHEMA", "/nonexistent/td_api.tl")
+        .fail();
+    assert!(
+        message.contains("TDLIB_SCHEMA is /nonexistent/td_api.tl, but that file does not exist"),
+        "{message}"
+    );
+    let message = Build::new(&[])
+        .env("TDLIB_DIR", prebuilt_dir())
+        .env(
+            "TDLIB_SCHEMA",
+            fixture_src().join("td/generate/scheme/td_api.tl"),
+        )
+        .fail();
+    assert!(
+        message.contains("is not td_api.tl of TDLib 1.8.65"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bundled_builds_the_shared_library_from_source() {
+    let _serial = serial();
+    // The fixture's schema is not TDLib's, so the build is told to accept it.
+    let lines = Build::new(&["bundled"])
+        .env("TDLIB_SRC_DIR", fixture_src())
+        .env("TDLIB_ALLOW_VERSION_MISMATCH", "1")
+        .run();
+    assert_fixture(&lines);
+    assert_eq!(lines["dep_source"], "bundled");
+    assert_eq!(lines["dep_link"], "dynamic");
+    assert!(needed_libraries().contains(&"libtdjson.so.1.8.65".to_owned()));
+    assert_eq!(
+        Path::new(&lines["dep_schema"]),
+        fixture_src().join("td/generate/scheme/td_api.tl")
+    );
+    assert!(
+        lines["dep_include"].contains("fixture-td"),
+        "{}",
+        lines["dep_include"]
+    );
+}
+
+#[test]
+fn bundled_refuses_a_foreign_schema_unless_allowed() {
+    let _serial = serial();
+    let message = Build::new(&["bundled"])
+        .env("TDLIB_SRC_DIR", fixture_src())
+        .fail();
+    assert!(
+        message.contains("is not td_api.tl of TDLib 1.8.65"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bundled_without_a_source_tree_says_so() {
+    let _serial = serial();
+    let message = Build::new(&["bundled"]).fail();
+    assert!(
+        message.contains("feature `bundled` is on, but there is no TDLib source to build"),
+        "{message}"
+    );
+    let not_td = scratch("not-a-td-checkout");
+    std::fs::write(
+        not_td.join("CMakeLists.txt"),
+        "project(Other VERSION 1.0)\n",
+    )
+    .unwrap();
+    let message = Build::new(&["bundled"])
+        .env("TDLIB_SRC_DIR", &not_td)
+        .fail();
+    assert!(
+        message.contains("declares no `project(TDLib VERSION x.y.z)`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bundled_static_links_no_libtdjson() {
+    let _serial = serial();
+    let lines = Build::new(&["bundled", "static"])
+        .env("TDLIB_SRC_DIR", fixture_src())
+        .env("TDLIB_ALLOW_VERSION_MISMATCH", "1")
+        .run();
+    assert_fixture(&lines);
+    assert_static(&lines);
+    assert_eq!(lines["dep_source"], "bundled");
+}
+
+#[test]
+fn installed_static_libraries_through_tdlib_dir() {
+    let prefix = installed_fixture();
+    let _serial = serial();
+    let lines = Build::new(&["static"]).env("TDLIB_DIR", &prefix).run();
+    assert_fixture(&lines);
+    assert_static(&lines);
+    assert_eq!(lines["dep_source"], "dir");
+    // The same prefix links dynamically without the feature.
+    let lines = Build::new(&[]).env("TDLIB_DIR", &prefix).run();
+    assert_fixture(&lines);
+    assert_eq!(lines["dep_link"], "dynamic");
+    assert!(
+        lines["dep_include"].ends_with("include"),
+        "{}",
+        lines["dep_include"]
+    );
+}
+
+#[test]
+fn installed_static_libraries_through_pkg_config() {
+    let prefix = installed_fixture();
+    let _serial = serial();
+    let lines = Build::new(&["pkg-config", "static"])
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .run();
+    assert_fixture(&lines);
+    assert_static(&lines);
+    assert_eq!(lines["dep_source"], "pkg-config");
+}
+
+#[test]
+fn committed_bindings_are_what_bindgen_makes_of_the_headers() {
+    let _serial = serial();
+    let out = scratch("bindgen").join("bindings.rs");
+    let lines = Build::new(&["bundled", "bindgen"])
+        .env("TDLIB_SRC_DIR", fixture_src())
+        .env("TDLIB_ALLOW_VERSION_MISMATCH", "1")
+        .env("TDLIB_SYS_BINDINGS_OUT", &out)
+        .run();
+    assert_fixture(&lines);
+    let generated = std::fs::read_to_string(&out).unwrap();
+    let committed = std::fs::read_to_string(manifest_dir().join("src/bindings.rs")).unwrap();
+    assert!(generated.contains("pub fn td_receive"), "{generated}");
+    assert_eq!(
+        committed, generated,
+        "src/bindings.rs is stale: run scripts/regenerate-bindings"
+    );
+}

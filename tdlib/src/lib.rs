@@ -1,0 +1,86 @@
+//! TDLib (Telegram's client library) for Rust.
+//!
+//! This crate is being built in layers. What is here today is the synchronous raw JSON call
+//! ([`raw::execute`]); the typed API generated from TDLib's schema and the async client come
+//! next. The library itself is found and linked by [`tdlib_sys`].
+
+pub use tdlib_sys::{LINKED_STATICALLY, TDLIB_COMMIT, TDLIB_VERSION};
+
+/// TDLib's JSON interface without types: requests and answers are JSON strings.
+pub mod raw {
+    use std::ffi::{CStr, CString};
+    use std::fmt;
+
+    /// Why a raw call could not be made.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum RawError {
+        /// The request contains a NUL byte; TDLib would silently ignore everything after it.
+        InteriorNul {
+            /// Byte offset of the first NUL.
+            position: usize,
+        },
+        /// TDLib returned no answer (it answers every well-formed call, so this means the
+        /// library misbehaved).
+        NoAnswer,
+    }
+
+    impl fmt::Display for RawError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                RawError::InteriorNul { position } => {
+                    write!(f, "the request contains a NUL byte at offset {position}")
+                }
+                RawError::NoAnswer => f.write_str("TDLib returned no answer"),
+            }
+        }
+    }
+
+    impl std::error::Error for RawError {}
+
+    /// Runs a request that TDLib documents as "can be called synchronously" (for example
+    /// `getOption` for `version`, `parseTextEntities`, `setLogVerbosityLevel`) and returns
+    /// TDLib's JSON answer, which is an `error` object when the request was refused.
+    ///
+    /// ```
+    /// let answer = tdlib::raw::execute(r#"{"@type":"getOption","name":"version"}"#).unwrap();
+    /// assert_eq!(answer, format!(r#"{{"@type":"optionValueString","value":"{}"}}"#, tdlib::TDLIB_VERSION));
+    /// ```
+    pub fn execute(request: &str) -> Result<String, RawError> {
+        let request = CString::new(request).map_err(|error| RawError::InteriorNul {
+            position: error.nul_position(),
+        })?;
+        // SAFETY: `request` is a valid NUL-terminated string; td_execute may be called from any
+        // thread. The answer lives in a buffer of this thread until its next TDLib call, and is
+        // copied before this function returns.
+        let answer = unsafe { tdlib_sys::td_execute(request.as_ptr()) };
+        if answer.is_null() {
+            return Err(RawError::NoAnswer);
+        }
+        // SAFETY: non-null answers are NUL-terminated and valid until this thread's next call.
+        let answer = unsafe { CStr::from_ptr(answer) };
+        // TDLib escapes all non-ASCII output, so a lossy conversion never changes an answer.
+        Ok(answer.to_string_lossy().into_owned())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn execute_answers_and_refuses() {
+            let answer =
+                execute(r#"{"@type":"getTextEntities","text":"see https://example.org"}"#).unwrap();
+            assert!(answer.starts_with(r#"{"@type":"textEntities","entities":[{"@type":"textEntity","offset":4,"length":19"#), "{answer}");
+            let answer = execute(r#"{"@type":"getMe"}"#).unwrap();
+            assert!(
+                answer.contains("can't be executed synchronously"),
+                "{answer}"
+            );
+            assert_eq!(
+                execute("{\"@type\":\"getMe\"}\0tail"),
+                Err(RawError::InteriorNul { position: 17 })
+            );
+        }
+    }
+}
