@@ -196,6 +196,12 @@ fn discover(cx: &Context, out_dir: &Path) -> Result<Located, String> {
         return bundled::build(cx, out_dir, &attempts);
     }
     let _ = out_dir; // Only a source build writes there during discovery.
+    if let Some(src) = env.get("TDLIB_SRC_DIR") {
+        // Building is never switched on by a variable alone; say so instead of ignoring it.
+        println!(
+            "cargo::warning=TDLIB_SRC_DIR is set ({src}) but the feature `bundled` is off, so it is not used"
+        );
+    }
     attempts.push(Attempt::skipped("bundled", "feature `bundled` is off"));
 
     // 5. The scripts/setup cache.

@@ -55,8 +55,8 @@
 //! `DEP_TDJSON_SOURCE` (`lib-dir`, `dir`, `pkg-config`, `bundled` or `cache`),
 //! `DEP_TDJSON_LIB_DIR` (the folder that really holds the library), `DEP_TDJSON_RUNTIME_LIB`
 //! (the shared library file to ship next to a program; dynamic only), `DEP_TDJSON_INCLUDE`
-//! (header folders, when known) and `DEP_TDJSON_SCHEMA` (the `td_api.tl` matching the library,
-//! when known).
+//! (header folders, when known), `DEP_TDJSON_SCHEMA` (the `td_api.tl` matching the library,
+//! when known) and, for `bundled` builds, `DEP_TDJSON_ROOT` (the CMake output folder).
 
 #![no_std]
 #![allow(non_camel_case_types)]
