@@ -1,0 +1,436 @@
+// Generated from td_api.tl by tdlib-tl; do not edit.
+
+/// One struct per TDLib constructor (object type).
+pub mod types {
+    #![allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+    #[allow(unused_imports)] // which are used depends on the schema
+    use crate::codec::{Decode, DecodeError, Encode, Reader, Seq, TlObject, Writer};
+
+    /// An error
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Error {
+        /// Error code
+        pub code: i32,
+        /// Error message
+        pub message: String,
+    }
+
+    impl TlObject for Error {
+        const TYPE: &'static str = "error";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "code" => v.code = r.i32()?,
+                    "message" => v.message = r.owned_string()?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("code"); w.i64_number(i64::from(self.code));
+            w.field("message"); w.string(&self.message);
+        }
+    }
+
+    /// A reference outside the class prefix
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct LinkPreviewText {
+        /// Address
+        pub url: String,
+        /// Title; may be null
+        pub title: Option<crate::types::RichTextPlain>,
+    }
+
+    impl TlObject for LinkPreviewText {
+        const TYPE: &'static str = "linkPreviewText";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "url" => v.url = r.owned_string()?,
+                    "title" => v.title = r.nullable(Decode::decode)?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("url"); w.string(&self.url);
+            if let Some(value) = &self.title { w.field("title"); Encode::encode(value, w); }
+        }
+    }
+
+    /// A message
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Message {
+        /// Identifier
+        pub id: i64,
+        /// Content; may be null
+        pub content: Option<crate::enums::RichText>,
+        /// Identifiers of replied-to messages
+        pub reply_to_ids: Vec<i64>,
+        /// Photo bytes
+        pub photo: Vec<u8>,
+        /// Aspect ratio
+        pub ratio: f64,
+        /// Message kind
+        pub r#type: String,
+        /// Rows of keyboard button labels
+        pub rows: Vec<Vec<String>>,
+    }
+
+    impl TlObject for Message {
+        const TYPE: &'static str = "message";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "id" => v.id = r.i64()?,
+                    "content" => v.content = r.nullable(Decode::decode)?,
+                    "reply_to_ids" => v.reply_to_ids = r.vec(|r| r.i64())?,
+                    "photo" => v.photo = r.bytes_base64()?,
+                    "ratio" => v.ratio = r.f64()?,
+                    "type" => v.r#type = r.owned_string()?,
+                    "rows" => v.rows = r.vec(|r| r.vec(|r| r.owned_string()))?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("id"); w.i64_number(self.id);
+            if let Some(value) = &self.content { w.field("content"); Encode::encode(value, w); }
+            w.field("reply_to_ids"); w.vec(&self.reply_to_ids, |w, x| w.i64_string(*x));
+            w.field("photo"); w.bytes_base64(&self.photo);
+            w.field("ratio"); w.f64(self.ratio);
+            w.field("type"); w.string(&self.r#type);
+            w.field("rows"); w.vec(&self.rows, |w, x| w.vec(x, |w, x| w.string(x)));
+        }
+    }
+
+    /// A list of messages
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Messages {
+        /// Total count
+        pub total_count: i32,
+        /// The messages; messages may be null
+        pub messages: Vec<Option<crate::types::Message>>,
+    }
+
+    impl TlObject for Messages {
+        const TYPE: &'static str = "messages";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "total_count" => v.total_count = r.i32()?,
+                    "messages" => v.messages = r.vec(|r| r.nullable(Decode::decode))?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("total_count"); w.i64_number(i64::from(self.total_count));
+            w.field("messages"); w.vec(&self.messages, |w, x| match x { Some(x) => Encode::encode(x, w), None => w.null() });
+        }
+    }
+
+    /// Success
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Ok {
+    }
+
+    impl TlObject for Ok {
+        const TYPE: &'static str = "ok";
+        fn decode_fields(_r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            _r.skip_fields(seq)?;
+            ::core::result::Result::Ok(Self {})
+        }
+        fn encode_fields(&self, _w: &mut Writer) {
+        }
+    }
+
+    /// Bold text
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RichTextBold {
+        /// The text, which may itself be formatted
+        pub text: Box<crate::enums::RichText>,
+    }
+
+    impl TlObject for RichTextBold {
+        const TYPE: &'static str = "richTextBold";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "text" => v.text = Box::new(Decode::decode(r)?),
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("text"); Encode::encode(&*self.text, w);
+        }
+    }
+
+    /// Plain text
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RichTextPlain {
+        /// The text
+        pub text: String,
+    }
+
+    impl TlObject for RichTextPlain {
+        const TYPE: &'static str = "richTextPlain";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "text" => v.text = r.owned_string()?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("text"); w.string(&self.text);
+        }
+    }
+
+}
+
+/// One enum per TDLib abstract class.
+pub mod enums {
+    #![allow(clippy::large_enum_variant)]
+    use crate::codec::{Decode, DecodeError, Encode, Reader, UnknownObject, Writer};
+
+    /// Text with formatting; see <https://core.telegram.org/api> (with \*stars\* and \[brackets\])
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum RichText {
+        /// A reference outside the class prefix
+        LinkPreviewText(crate::types::LinkPreviewText),
+        /// Bold text
+        Bold(crate::types::RichTextBold),
+        /// Plain text
+        Plain(crate::types::RichTextPlain),
+        /// An object this version of the schema does not know, kept as TDLib sent it.
+        Unrecognized(UnknownObject),
+    }
+
+    impl Default for RichText {
+        /// `Unrecognized` with no content: stands for an absent object, and is written as `null`.
+        fn default() -> Self {
+            Self::Unrecognized(UnknownObject::default())
+        }
+    }
+
+    impl Decode for RichText {
+        fn decode(r: &mut Reader<'_>) -> ::core::result::Result<Self, DecodeError> {
+            const DECODERS: &[(&str, crate::codec::VariantDecoder<RichText>)] = &[
+                ("linkPreviewText", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::LinkPreviewText)),
+                ("richTextBold", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::Bold)),
+                ("richTextPlain", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::Plain)),
+            ];
+            crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)
+        }
+    }
+
+    impl Encode for RichText {
+        fn encode(&self, w: &mut Writer) {
+            match self {
+                Self::LinkPreviewText(value) => value.encode(w),
+                Self::Bold(value) => value.encode(w),
+                Self::Plain(value) => value.encode(w),
+                Self::Unrecognized(value) => value.encode(w),
+            }
+        }
+    }
+
+}
+
+/// One struct per TDLib function (request); `Function::Output` is its answer.
+pub mod functions {
+    #![allow(clippy::too_many_arguments)]
+    #[allow(unused_imports)] // which are used depends on the schema
+    use crate::codec::{Decode, DecodeError, Encode, Function, Reader, Seq, Synchronous, TlObject, Writer};
+
+    /// Checks a code
+    #[derive(Clone, PartialEq, Default)]
+    pub struct CheckCode {
+        /// The code
+        pub code: String,
+    }
+
+    impl ::core::fmt::Debug for CheckCode {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("CheckCode")
+                .field("code", &crate::codec::Redacted)
+                .finish()
+        }
+    }
+
+    impl TlObject for CheckCode {
+        const TYPE: &'static str = "checkCode";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "code" => v.code = r.owned_string()?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("code"); w.string(&self.code);
+        }
+    }
+
+    impl Function for CheckCode {
+        type Output = crate::types::Ok;
+    }
+
+    /// Checks a bot token. Can be called synchronously
+    #[derive(Clone, PartialEq, Default)]
+    pub struct CheckToken {
+        /// The token
+        pub token: String,
+        /// A flag
+        pub flag: bool,
+    }
+
+    impl ::core::fmt::Debug for CheckToken {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("CheckToken")
+                .field("token", &crate::codec::Redacted)
+                .field("flag", &self.flag)
+                .finish()
+        }
+    }
+
+    impl TlObject for CheckToken {
+        const TYPE: &'static str = "checkToken";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "token" => v.token = r.owned_string()?,
+                    "flag" => v.flag = r.bool()?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("token"); w.string(&self.token);
+            w.field("flag"); w.bool(self.flag);
+        }
+    }
+
+    impl Function for CheckToken {
+        type Output = crate::types::Ok;
+    }
+
+    impl Synchronous for CheckToken {}
+
+    /// Formats text
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct FormatText {
+        /// The text to format; pass null to use an empty text
+        pub text: Option<crate::enums::RichText>,
+    }
+
+    impl TlObject for FormatText {
+        const TYPE: &'static str = "formatText";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "text" => v.text = r.nullable(Decode::decode)?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            if let Some(value) = &self.text { w.field("text"); Encode::encode(value, w); }
+        }
+    }
+
+    impl Function for FormatText {
+        type Output = crate::enums::RichText;
+    }
+
+    /// Returns a message
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GetMessage {
+        /// Identifier of the message
+        pub message_id: i64,
+    }
+
+    impl TlObject for GetMessage {
+        const TYPE: &'static str = "getMessage";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "message_id" => v.message_id = r.i64()?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("message_id"); w.i64_number(self.message_id);
+        }
+    }
+
+    impl Function for GetMessage {
+        type Output = crate::types::Message;
+    }
+
+    /// The `@type` names of the functions TDLib documents as callable synchronously.
+    pub const SYNCHRONOUS: &[&str] = &[
+        "checkToken",
+    ];
+}
+
+/// Any TDLib object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    /// `error`
+    Error(crate::types::Error),
+    /// `linkPreviewText`
+    LinkPreviewText(crate::types::LinkPreviewText),
+    /// `message`
+    Message(crate::types::Message),
+    /// `messages`
+    Messages(crate::types::Messages),
+    /// `ok`
+    Ok(crate::types::Ok),
+    /// `richTextBold`
+    RichTextBold(crate::types::RichTextBold),
+    /// `richTextPlain`
+    RichTextPlain(crate::types::RichTextPlain),
+    /// An object this version of the schema does not know, kept as TDLib sent it.
+    Unrecognized(crate::codec::UnknownObject),
+}
+
+impl crate::codec::Decode for Object {
+    fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {
+        const DECODERS: &[(&str, crate::codec::VariantDecoder<Object>)] = &[
+            ("error", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Error)),
+            ("linkPreviewText", |r, seq| crate::codec::decode_variant(r, seq).map(Object::LinkPreviewText)),
+            ("message", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Message)),
+            ("messages", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Messages)),
+            ("ok", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Ok)),
+            ("richTextBold", |r, seq| crate::codec::decode_variant(r, seq).map(Object::RichTextBold)),
+            ("richTextPlain", |r, seq| crate::codec::decode_variant(r, seq).map(Object::RichTextPlain)),
+        ];
+        crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)
+    }
+}
