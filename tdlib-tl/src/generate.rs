@@ -12,7 +12,9 @@
 //!   never fails the message it is in;
 //! - a field is `Option` when it holds an object and its documentation says it may be null
 //!   ("may be null", "pass null", "If null"), plus [`NULLABLE_OVERRIDES`];
-//! - a field is boxed when its type contains the field's own type (recursive types);
+//! - a field is boxed when its type contains the field's own type (recursive types), and a field
+//!   or an enum payload is boxed when it is large ([`INLINE_LIMIT`]), which keeps `Update` at
+//!   a few dozen bytes instead of 26 KB;
 //! - codecs are generated as plain functions over the reader and writer, not serde derives:
 //!   no monomorphization in dependent crates, and TDLib's `@type`-first objects decode in one pass.
 
@@ -21,9 +23,15 @@ use std::fmt::Write;
 
 use crate::ast::{Definition, Param, Schema, Type};
 
-/// Fields whose documentation does not say they may be null, but that TDLib leaves out
-/// (or accepts as null). `(constructor or function, field)`.
+/// Object fields that are `Option` although their documentation does not say they may be null.
+/// `(constructor or function, field)`. Empty for TDLib 1.8.65: a test reads every field whose
+/// documentation mentions null and checks how each is classified, so a schema whose prose
+/// becomes ambiguous fails that test instead of silently changing a type.
 pub const NULLABLE_OVERRIDES: &[(&str, &str)] = &[];
+
+/// Values estimated larger than this many bytes are boxed where another type holds them inline
+/// (a struct's field, an enum's payload), so that no type is kilobytes large.
+pub const INLINE_LIMIT: usize = 96;
 
 /// Fields that hold secrets: their values never appear in `Debug` output.
 pub const SECRET_FIELDS: &[&str] = &[
@@ -65,6 +73,8 @@ struct Model<'a> {
     constructors: BTreeMap<&'a str, &'a Definition>,
     /// `(struct name, field name)` pairs that must be boxed.
     boxed: BTreeSet<(String, String)>,
+    /// Estimated size of every struct and enum, by node name (`types::Chat`).
+    sizes: BTreeMap<String, usize>,
 }
 
 /// Generates the typed API for `schema`. The schema must have passed `validate`.
@@ -145,8 +155,10 @@ impl<'a> Model<'a> {
             classes,
             constructors,
             boxed: BTreeSet::new(),
+            sizes: BTreeMap::new(),
         };
         model.boxed = model.recursive_fields();
+        model.box_large_values();
         model
     }
 
@@ -219,19 +231,110 @@ impl<'a> Model<'a> {
         boxed
     }
 
-    fn nullable(def: &Definition, param: &Param) -> bool {
-        let object = matches!(param.ty, Type::Named(_));
-        let doc = param.description.to_ascii_lowercase();
-        let said =
-            doc.contains("may be null") || doc.contains("pass null") || doc.contains("if null");
-        object && (said || NULLABLE_OVERRIDES.contains(&(def.name.as_str(), param.name.as_str())))
+    /// Boxes the fields and enum payloads whose estimated size exceeds [`INLINE_LIMIT`], so that
+    /// every type stays small: held inline, `Update` would be 26 KB, copied on every move and
+    /// allocated whole for every update.
+    fn box_large_values(&mut self) {
+        let mut sizes = BTreeMap::new();
+        let defs: Vec<&Definition> = self
+            .schema
+            .types
+            .iter()
+            .chain(&self.schema.functions)
+            .collect();
+        for def in defs {
+            self.struct_size(def, &mut sizes);
+        }
+        let classes: Vec<&str> = self.classes.keys().copied().collect();
+        for class in classes {
+            self.node_size(class, &mut sizes);
+        }
+        self.sizes = sizes;
     }
 
-    /// Whether the elements of a vector field may be null (stated in its documentation).
-    fn nullable_elements(param: &Param) -> bool {
-        let doc = param.description.to_ascii_lowercase();
-        matches!(&param.ty, Type::Vector(inner) if matches!(**inner, Type::Named(_)))
-            && (doc.contains("may be null") || doc.contains("can be null"))
+    /// Whether an enum holds this constructor's struct boxed.
+    fn boxed_payload(&self, def: &Definition) -> bool {
+        self.sizes
+            .get(&self.node(&def.name))
+            .is_some_and(|size| *size > INLINE_LIMIT)
+    }
+
+    /// The payload type of an enum variant for `def`.
+    fn payload(&self, def: &Definition) -> String {
+        let path = format!("crate::types::{}", pascal(&def.name));
+        if self.boxed_payload(def) {
+            format!("Box<{path}>")
+        } else {
+            path
+        }
+    }
+
+    /// The function that turns a decoded `def` into the variant `variant` of `enum_name`.
+    fn wrap(&self, def: &Definition, enum_name: &str, variant: &str) -> String {
+        if self.boxed_payload(def) {
+            format!("|value| {enum_name}::{variant}(Box::new(value))")
+        } else {
+            format!("{enum_name}::{variant}")
+        }
+    }
+
+    /// Estimated size of a named type (struct or enum), deciding the boxing inside it.
+    fn node_size(&mut self, name: &str, sizes: &mut BTreeMap<String, usize>) -> usize {
+        let Some(constructors) = self.classes.get(name).cloned() else {
+            return match self.constructors.get(name).copied() {
+                Some(def) => self.struct_size(def, sizes),
+                None => 8,
+            };
+        };
+        let node = self.node(name);
+        if let Some(size) = sizes.get(&node) {
+            return *size;
+        }
+        // In progress: a cycle, which `recursive_fields` already broke with a box.
+        sizes.insert(node.clone(), 8);
+        let mut largest = 0;
+        for def in constructors {
+            let payload = self.struct_size(def, sizes);
+            largest = largest.max(if payload > INLINE_LIMIT { 8 } else { payload });
+        }
+        let size = largest + 8;
+        sizes.insert(node, size);
+        size
+    }
+
+    fn struct_size(&mut self, def: &Definition, sizes: &mut BTreeMap<String, usize>) -> usize {
+        let node = self.node(&def.name);
+        if let Some(size) = sizes.get(&node) {
+            return *size;
+        }
+        sizes.insert(node.clone(), 8);
+        let mut total = 0;
+        for param in &def.params {
+            total += match &param.ty {
+                Type::Int32 => 4,
+                Type::Bool => 1,
+                Type::Int53 | Type::Int64 | Type::Double => 8,
+                Type::String | Type::Bytes | Type::Vector(_) => 24,
+                Type::Named(name) => {
+                    let key = (def.name.clone(), param.name.clone());
+                    if self.boxed.contains(&key) {
+                        8
+                    } else {
+                        let inline =
+                            self.node_size(name, sizes) + if nullable(def, param) { 8 } else { 0 };
+                        if inline > INLINE_LIMIT {
+                            self.boxed.insert(key);
+                            8
+                        } else {
+                            inline
+                        }
+                    }
+                }
+            };
+        }
+        let size = total.next_multiple_of(8);
+        sizes.insert(node, size);
+        size
     }
 
     fn rust_type(&self, ty: &Type, boxed: bool, null_elements: bool) -> String {
@@ -260,8 +363,8 @@ impl<'a> Model<'a> {
 
     fn field_type(&self, def: &Definition, param: &Param) -> String {
         let boxed = self.boxed.contains(&(def.name.clone(), param.name.clone()));
-        let ty = self.rust_type(&param.ty, boxed, Self::nullable_elements(param));
-        if Self::nullable(def, param) {
+        let ty = self.rust_type(&param.ty, boxed, nullable_elements(param));
+        if nullable(def, param) {
             format!("Option<{ty}>")
         } else {
             ty
@@ -376,8 +479,8 @@ impl<'a> Model<'a> {
             for param in &def.params {
                 let ident = field_ident(&param.name);
                 let boxed = self.boxed.contains(&(def.name.clone(), param.name.clone()));
-                let read = self.decode_result(&param.ty, Self::nullable_elements(param));
-                let expr = match (Self::nullable(def, param), boxed) {
+                let read = self.decode_result(&param.ty, nullable_elements(param));
+                let expr = match (nullable(def, param), boxed) {
                     (false, false) => format!("{read}?"),
                     (false, true) => format!("Box::new({read}?)"),
                     (true, false) => format!("r.nullable({})?", closure(&read)),
@@ -399,9 +502,9 @@ impl<'a> Model<'a> {
         );
         for param in &def.params {
             let ident = field_ident(&param.name);
-            let null_elements = Self::nullable_elements(param);
+            let null_elements = nullable_elements(param);
             let boxed = self.boxed.contains(&(def.name.clone(), param.name.clone()));
-            if Self::nullable(def, param) {
+            if nullable(def, param) {
                 let place = if boxed { "**value" } else { "*value" };
                 let encode = self.encode_stmt(&param.ty, place, null_elements);
                 let _ = writeln!(
@@ -447,9 +550,9 @@ impl<'a> Model<'a> {
             doc(out, 8, &def.description);
             let _ = writeln!(
                 out,
-                "        {}(crate::types::{}),",
+                "        {}({}),",
                 variant_name(class, &def.name),
-                pascal(&def.name)
+                self.payload(def)
             );
         }
         out.push_str("        /// An object this version of the schema does not know, kept as TDLib sent it.\n");
@@ -466,14 +569,14 @@ impl<'a> Model<'a> {
         out.push_str("        fn decode(r: &mut Reader<'_>) -> ::core::result::Result<Self, DecodeError> {\n");
         let _ = writeln!(
             out,
-            "            const DECODERS: &[(&str, crate::codec::VariantDecoder<{class}>)] = &["
+            "            static DECODERS: &[(&str, crate::codec::VariantDecoder<{class}>)] = &["
         );
         for def in constructors {
+            let wrap = self.wrap(def, class, &variant_name(class, &def.name));
             let _ = writeln!(
                 out,
-                "                ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map({class}::{})),",
-                def.name,
-                variant_name(class, &def.name)
+                "                ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map({wrap})),",
+                def.name
             );
         }
         out.push_str("            ];\n");
@@ -499,30 +602,48 @@ impl<'a> Model<'a> {
         for def in all {
             let _ = writeln!(
                 out,
-                "    /// `{}`\n    {}(crate::types::{}),",
+                "    /// `{}`\n    {}({}),",
                 def.name,
                 pascal(&def.name),
-                pascal(&def.name)
+                self.payload(def)
             );
         }
         out.push_str("    /// An object this version of the schema does not know, kept as TDLib sent it.\n    Unrecognized(crate::codec::UnknownObject),\n}\n\n");
         out.push_str("impl crate::codec::Decode for Object {\n");
         out.push_str("    fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {\n");
         out.push_str(
-            "        const DECODERS: &[(&str, crate::codec::VariantDecoder<Object>)] = &[\n",
+            "        static DECODERS: &[(&str, crate::codec::VariantDecoder<Object>)] = &[\n",
         );
         for def in all {
+            let wrap = self.wrap(def, "Object", &pascal(&def.name));
             let _ = writeln!(
                 out,
-                "            ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map(Object::{})),",
-                def.name,
-                pascal(&def.name)
+                "            ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map({wrap})),",
+                def.name
             );
         }
         out.push_str("        ];\n");
         out.push_str("        crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)\n");
         out.push_str("    }\n}\n");
     }
+}
+
+/// Whether a field is an `Option`: it holds an object (a vector is never null, only empty) and
+/// its documentation says it may be null ("may be null" for answers, "pass null" and "If null"
+/// for requests), or it is in [`NULLABLE_OVERRIDES`].
+pub fn nullable(def: &Definition, param: &Param) -> bool {
+    let object = matches!(param.ty, Type::Named(_));
+    let doc = param.description.to_ascii_lowercase();
+    let said = doc.contains("may be null") || doc.contains("pass null") || doc.contains("if null");
+    object && (said || NULLABLE_OVERRIDES.contains(&(def.name.as_str(), param.name.as_str())))
+}
+
+/// Whether the elements of a vector of objects may be null (stated in its documentation, as for
+/// `messages.messages`).
+pub fn nullable_elements(param: &Param) -> bool {
+    let doc = param.description.to_ascii_lowercase();
+    matches!(&param.ty, Type::Vector(inner) if matches!(**inner, Type::Named(_)))
+        && (doc.contains("may be null") || doc.contains("can be null"))
 }
 
 /// A closure over `r` for an expression in `r`, or the bare function path where the closure

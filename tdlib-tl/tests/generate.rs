@@ -9,7 +9,10 @@ mod common;
 
 use std::path::Path;
 
-use tdlib_tl::generate::{field_ident, generate, markdown, pascal, variant_name};
+use tdlib_tl::Type;
+use tdlib_tl::generate::{
+    field_ident, generate, markdown, nullable, nullable_elements, pascal, variant_name,
+};
 
 #[test]
 fn output_matches_the_golden_file() {
@@ -123,5 +126,44 @@ fn the_real_schema_generates() {
     assert_eq!(
         source.matches("\n    impl Function for ").count(),
         schema.functions.len()
+    );
+}
+
+#[test]
+fn every_mention_of_null_in_the_real_schema_is_classified() {
+    let schema = tdlib_tl::parse(&common::real_schema()).unwrap();
+    let mut option_fields = 0;
+    let mut others = Vec::new();
+    for def in schema.types.iter().chain(&schema.functions) {
+        for param in &def.params {
+            if !param.description.to_ascii_lowercase().contains("null") {
+                continue;
+            }
+            if nullable(def, param) {
+                option_fields += 1;
+                continue;
+            }
+            let kind = if nullable_elements(param) {
+                "null elements"
+            } else if matches!(param.ty, Type::Named(_)) {
+                "required object"
+            } else {
+                "not an object"
+            };
+            others.push(format!("{}.{}: {kind}", def.name, param.name));
+        }
+    }
+    // Object fields documented with "may be null", and parameters with "pass null" / "If null".
+    assert_eq!(option_fields, 566, "Option fields");
+    assert_eq!(
+        others,
+        [
+            "animatedEmoji.sticker_width: not an object",
+            "animatedEmoji.sticker_height: not an object",
+            "messages.messages: null elements",
+            "quickReplyMessages.messages: null elements",
+            // "must be valid and not null"
+            "setChatLocation.location: required object",
+        ]
     );
 }

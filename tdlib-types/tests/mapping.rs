@@ -308,3 +308,18 @@ fn secrets_stay_out_of_debug_output() {
     );
     assert!(!token.contains("secret-token"), "{token}");
 }
+
+#[test]
+fn large_values_are_boxed_so_every_type_stays_small() {
+    // Held inline, an Update would be 26 KB: copied on every move, allocated whole per update.
+    for (name, size) in [
+        ("Update", size_of::<enums::Update>()),
+        ("Object", size_of::<Object>()),
+        ("MessageContent", size_of::<enums::MessageContent>()),
+        ("Message", size_of::<types::Message>()),
+        ("Chat", size_of::<types::Chat>()),
+    ] {
+        assert!(size <= 1024, "{name} is {size} bytes");
+    }
+    assert!(size_of::<enums::Update>() <= 256);
+}

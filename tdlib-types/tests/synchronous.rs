@@ -245,7 +245,7 @@ fn every_synchronous_function_on_the_real_tdlib() {
     );
 
     let icon = call!(functions::GetChatFolderDefaultIconName {
-        folder: types::ChatFolder::default()
+        folder: Box::default()
     })
     .unwrap();
     assert!(!icon.name.is_empty());

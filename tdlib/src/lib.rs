@@ -1,10 +1,12 @@
 //! TDLib (Telegram's client library) for Rust.
 //!
-//! This crate is being built in layers. What is here today is the synchronous raw JSON call
-//! ([`raw::execute`]); the typed API generated from TDLib's schema and the async client come
+//! This crate is being built in layers. What is here today: the whole typed API, generated from
+//! the schema of the linked TDLib ([`types`], [`enums`], [`functions`], [`Object`]; see
+//! [`tdlib_types`]), and the synchronous raw JSON call ([`raw::execute`]). The async client comes
 //! next. The library itself is found and linked by [`tdlib_sys`].
 
 pub use tdlib_sys::{LINKED_STATICALLY, TDLIB_COMMIT, TDLIB_VERSION};
+pub use tdlib_types::{Object, codec, enums, functions, types};
 
 /// TDLib's JSON interface without types: requests and answers are JSON strings.
 pub mod raw {

@@ -230,7 +230,7 @@ pub mod enums {
 
     impl Decode for RichText {
         fn decode(r: &mut Reader<'_>) -> ::core::result::Result<Self, DecodeError> {
-            const DECODERS: &[(&str, crate::codec::VariantDecoder<RichText>)] = &[
+            static DECODERS: &[(&str, crate::codec::VariantDecoder<RichText>)] = &[
                 ("linkPreviewText", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::LinkPreviewText)),
                 ("richTextBold", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::Bold)),
                 ("richTextPlain", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::Plain)),
@@ -407,7 +407,7 @@ pub enum Object {
     /// `linkPreviewText`
     LinkPreviewText(crate::types::LinkPreviewText),
     /// `message`
-    Message(crate::types::Message),
+    Message(Box<crate::types::Message>),
     /// `messages`
     Messages(crate::types::Messages),
     /// `ok`
@@ -422,10 +422,10 @@ pub enum Object {
 
 impl crate::codec::Decode for Object {
     fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {
-        const DECODERS: &[(&str, crate::codec::VariantDecoder<Object>)] = &[
+        static DECODERS: &[(&str, crate::codec::VariantDecoder<Object>)] = &[
             ("error", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Error)),
             ("linkPreviewText", |r, seq| crate::codec::decode_variant(r, seq).map(Object::LinkPreviewText)),
-            ("message", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Message)),
+            ("message", |r, seq| crate::codec::decode_variant(r, seq).map(|value| Object::Message(Box::new(value)))),
             ("messages", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Messages)),
             ("ok", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Ok)),
             ("richTextBold", |r, seq| crate::codec::decode_variant(r, seq).map(Object::RichTextBold)),
