@@ -1,0 +1,55 @@
+//! Without a schema for the linked TDLib, building the typed API stops with a message that says
+//! what to do (it is generated from that schema, so there is nothing sensible to fall back to).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The libtdjson this test program has loaded (the one the workspace links).
+fn loaded_libtdjson() -> PathBuf {
+    // Make sure the library is really loaded, then find it among the process's mappings.
+    let request = c"{\"@type\":\"getOption\",\"name\":\"version\"}";
+    // SAFETY: a valid request; the answer is not used.
+    unsafe { tdlib_sys::td_execute(request.as_ptr()) };
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("Linux /proc");
+    let path = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .find(|path| path.contains("libtdjson"))
+        .expect("libtdjson is loaded");
+    std::fs::canonicalize(path).unwrap()
+}
+
+#[test]
+fn a_missing_schema_is_explained() {
+    let lib_dir = loaded_libtdjson().parent().unwrap().to_path_buf();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-schema-target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "tdlib-types",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TDLIB_") {
+            command.env_remove(name);
+        }
+    }
+    // A folder with the library and no schema next to it.
+    let output = command.env("TDLIB_LIB_DIR", &lib_dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("tdlib-types: tdlib-sys knows no td_api.tl for the linked TDLib"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Set TDLIB_SCHEMA") && stderr.contains("scripts/setup"),
+        "{stderr}"
+    );
+}
