@@ -99,7 +99,7 @@ pub fn generate(schema: &Schema) -> Generated {
     out.push_str("/// One enum per TDLib abstract class.\npub mod enums {\n");
     out.push_str("    #![allow(clippy::large_enum_variant)]\n");
     out.push_str(
-        "    use crate::codec::{Decode, DecodeError, Encode, Reader, UnknownObject, Writer};\n\n",
+        "    use crate::codec::{Encode, UnknownObject, Writer};\n\n",
     );
     for (class, constructors) in &model.classes {
         let description = schema
@@ -565,23 +565,11 @@ impl<'a> Model<'a> {
         out.push_str("        /// `Unrecognized` with no content: stands for an absent object, and is written as `null`.\n");
         out.push_str("        fn default() -> Self {\n            Self::Unrecognized(UnknownObject::default())\n        }\n    }\n\n");
 
-        let _ = writeln!(out, "    impl Decode for {class} {{");
-        out.push_str("        fn decode(r: &mut Reader<'_>) -> ::core::result::Result<Self, DecodeError> {\n");
-        let _ = writeln!(
-            out,
-            "            static DECODERS: &[(&str, crate::codec::VariantDecoder<{class}>)] = &["
-        );
-        for def in constructors {
-            let wrap = self.wrap(def, class, &variant_name(class, &def.name));
-            let _ = writeln!(
-                out,
-                "                ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map({wrap})),",
-                def.name
-            );
-        }
-        out.push_str("            ];\n");
-        out.push_str("            crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)\n");
-        out.push_str("        }\n    }\n\n");
+        let variants: Vec<_> = constructors
+            .iter()
+            .map(|def| (*def, variant_name(class, &def.name)))
+            .collect();
+        self.write_decode(out, "    ", class, &variants);
 
         let _ = writeln!(out, "    impl Encode for {class} {{");
         out.push_str("        fn encode(&self, w: &mut Writer) {\n            match self {\n");
@@ -609,22 +597,44 @@ impl<'a> Model<'a> {
             );
         }
         out.push_str("    /// An object this version of the schema does not know, kept as TDLib sent it.\n    Unrecognized(crate::codec::UnknownObject),\n}\n\n");
-        out.push_str("impl crate::codec::Decode for Object {\n");
-        out.push_str("    fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {\n");
-        out.push_str(
-            "        static DECODERS: &[(&str, crate::codec::VariantDecoder<Object>)] = &[\n",
+        let variants: Vec<_> = all.iter().map(|def| (*def, pascal(&def.name))).collect();
+        self.write_decode(out, "", "Object", &variants);
+    }
+
+    /// `impl Decode` for an enum: a static table of (`@type`, decoder) sorted by name, searched
+    /// by `decode_enum`. `variants` pairs each constructor with its variant name.
+    fn write_decode(
+        &self,
+        out: &mut String,
+        indent: &str,
+        enum_name: &str,
+        variants: &[(&Definition, String)],
+    ) {
+        let _ = writeln!(out, "{indent}impl crate::codec::Decode for {enum_name} {{");
+        let _ = writeln!(
+            out,
+            "{indent}    fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {{"
         );
-        for def in all {
-            let wrap = self.wrap(def, "Object", &pascal(&def.name));
+        let _ = writeln!(
+            out,
+            "{indent}        static DECODERS: &[(&str, crate::codec::VariantDecoder<{enum_name}>)] = &["
+        );
+        let mut sorted: Vec<_> = variants.iter().collect();
+        sorted.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        for (def, variant) in sorted {
+            let wrap = self.wrap(def, enum_name, variant);
             let _ = writeln!(
                 out,
-                "            ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map({wrap})),",
+                "{indent}            ({:?}, |r, seq| crate::codec::decode_variant(r, seq).map({wrap})),",
                 def.name
             );
         }
-        out.push_str("        ];\n");
-        out.push_str("        crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)\n");
-        out.push_str("    }\n}\n");
+        let _ = writeln!(out, "{indent}        ];");
+        let _ = writeln!(
+            out,
+            "{indent}        crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)"
+        );
+        let _ = writeln!(out, "{indent}    }}\n{indent}}}\n");
     }
 }
 

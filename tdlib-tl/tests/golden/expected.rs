@@ -206,7 +206,7 @@ pub mod types {
 /// One enum per TDLib abstract class.
 pub mod enums {
     #![allow(clippy::large_enum_variant)]
-    use crate::codec::{Decode, DecodeError, Encode, Reader, UnknownObject, Writer};
+    use crate::codec::{Encode, UnknownObject, Writer};
 
     /// Text with formatting; see <https://core.telegram.org/api> (with \*stars\* and \[brackets\])
     #[derive(Debug, Clone, PartialEq)]
@@ -228,8 +228,8 @@ pub mod enums {
         }
     }
 
-    impl Decode for RichText {
-        fn decode(r: &mut Reader<'_>) -> ::core::result::Result<Self, DecodeError> {
+    impl crate::codec::Decode for RichText {
+        fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {
             static DECODERS: &[(&str, crate::codec::VariantDecoder<RichText>)] = &[
                 ("linkPreviewText", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::LinkPreviewText)),
                 ("richTextBold", |r, seq| crate::codec::decode_variant(r, seq).map(RichText::Bold)),
@@ -434,3 +434,4 @@ impl crate::codec::Decode for Object {
         crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)
     }
 }
+
