@@ -98,9 +98,7 @@ pub fn generate(schema: &Schema) -> Generated {
 
     out.push_str("/// One enum per TDLib abstract class.\npub mod enums {\n");
     out.push_str("    #![allow(clippy::large_enum_variant)]\n");
-    out.push_str(
-        "    use crate::codec::{Encode, UnknownObject, Writer};\n\n",
-    );
+    out.push_str("    use crate::codec::{Encode, UnknownObject, Writer};\n\n");
     for (class, constructors) in &model.classes {
         let description = schema
             .classes

@@ -63,7 +63,17 @@ pub trait Function: TlObject + Encode {
 }
 
 /// A function TDLib documents as "can be called synchronously": it may be run with
-/// `td_execute`, without a client.
+/// `td_execute`, without a client. A typed `execute` takes only these:
+///
+/// ```
+/// fn execute<F: tdlib_types::codec::Synchronous>(_: F) {}
+/// execute(tdlib_types::functions::GetTextEntities { text: "see https://example.org".into() });
+/// ```
+///
+/// ```compile_fail
+/// fn execute<F: tdlib_types::codec::Synchronous>(_: F) {}
+/// execute(tdlib_types::functions::GetMe {}); // needs a client
+/// ```
 pub trait Synchronous: Function {}
 
 impl<T: TlObject> Decode for T {
