@@ -541,17 +541,13 @@ impl<'a> Model<'a> {
         description: &str,
         constructors: &[&Definition],
     ) {
+        let variants = variant_names(class, constructors);
         doc(out, 4, description);
         out.push_str("    #[derive(Debug, Clone, PartialEq)]\n");
         let _ = writeln!(out, "    pub enum {class} {{");
-        for def in constructors {
+        for (def, variant) in &variants {
             doc(out, 8, &def.description);
-            let _ = writeln!(
-                out,
-                "        {}({}),",
-                variant_name(class, &def.name),
-                self.payload(def)
-            );
+            let _ = writeln!(out, "        {variant}({}),", self.payload(def));
         }
         out.push_str("        /// An object this version of the schema does not know, kept as TDLib sent it.\n");
         out.push_str("        Unrecognized(UnknownObject),\n    }\n\n");
@@ -563,19 +559,14 @@ impl<'a> Model<'a> {
         out.push_str("        /// `Unrecognized` with no content: stands for an absent object, and is written as `null`.\n");
         out.push_str("        fn default() -> Self {\n            Self::Unrecognized(UnknownObject::default())\n        }\n    }\n\n");
 
-        let variants: Vec<_> = constructors
-            .iter()
-            .map(|def| (*def, variant_name(class, &def.name)))
-            .collect();
         self.write_decode(out, "    ", class, &variants);
 
         let _ = writeln!(out, "    impl Encode for {class} {{");
         out.push_str("        fn encode(&self, w: &mut Writer) {\n            match self {\n");
-        for def in constructors {
+        for (_, variant) in &variants {
             let _ = writeln!(
                 out,
-                "                Self::{}(value) => value.encode(w),",
-                variant_name(class, &def.name)
+                "                Self::{variant}(value) => value.encode(w),"
             );
         }
         out.push_str("                Self::Unrecognized(value) => value.encode(w),\n            }\n        }\n    }\n\n");
@@ -696,6 +687,25 @@ pub fn variant_name(class: &str, constructor: &str) -> String {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => rest.to_owned(),
         _ => full,
     }
+}
+
+/// The variants of a class: [`variant_name`] for each constructor, unless two would clash or
+/// one would be `Unrecognized` (the catch-all), in which case every variant keeps its full name.
+pub fn variant_names<'d>(
+    class: &str,
+    constructors: &[&'d Definition],
+) -> Vec<(&'d Definition, String)> {
+    let short: Vec<String> = constructors
+        .iter()
+        .map(|def| variant_name(class, &def.name))
+        .collect();
+    let unique: BTreeSet<&String> = short.iter().collect();
+    let clash = unique.len() != short.len() || short.iter().any(|name| name == "Unrecognized");
+    constructors
+        .iter()
+        .zip(short)
+        .map(|(def, name)| (*def, if clash { pascal(&def.name) } else { name }))
+        .collect()
 }
 
 /// A field name as a Rust identifier (`type` → `r#type`).

@@ -12,6 +12,7 @@ use std::path::Path;
 use tdlib_tl::Type;
 use tdlib_tl::generate::{
     field_ident, generate, markdown, nullable, nullable_elements, pascal, variant_name,
+    variant_names,
 };
 
 #[test]
@@ -97,6 +98,17 @@ fn naming_rules() {
     assert_eq!(variant_name("ProxyType", "proxyTypeSocks5"), "Socks5");
     // A prefix that does not end at a word boundary is not stripped.
     assert_eq!(variant_name("Chat", "chatsList"), "ChatsList");
+    // Names that would clash with each other or with the catch-all keep their full form.
+    let schema = tdlib_tl::parse(
+        "//@class Kind @description K\n\n//@description A\nkindUnrecognized = Kind;\n//@description B\nkindOther = Kind;\n",
+    )
+    .unwrap();
+    let constructors: Vec<_> = schema.types.iter().collect();
+    let names: Vec<String> = variant_names("Kind", &constructors)
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(names, ["KindUnrecognized", "KindOther"]);
     assert_eq!(field_ident("type"), "r#type");
     assert_eq!(field_ident("chat_id"), "chat_id");
     assert_eq!(
