@@ -26,17 +26,20 @@ fn offline_example_prints_version_entities_and_a_client_answer() {
         "status {:?}\n{stdout}\n{stderr}",
         output.status
     );
+    assert!(stdout.contains("linked TDLib: 1.8.65\n"), "{stdout}");
     assert!(
-        stdout.contains(r#"linked TDLib: {"@type":"optionValueString","value":"1.8.65"}"#),
-        "{stdout}"
-    );
-    assert!(stdout.contains(r#""text":"bold and italic""#), "{stdout}");
-    assert!(
-        stdout.contains(r#""type":{"@type":"textEntityTypeItalic"}"#),
+        stdout.contains(
+            "parseTextEntities: \"bold and italic\"\n  Bold at 0..4\n  Italic at 9..15\n"
+        ),
         "{stdout}"
     );
     assert!(
-        stdout.contains(r#"testSquareInt(12) through a client: {"@type":"testInt","value":144"#),
+        stdout.contains("as Markdown: \"**bold** and __italic__\""),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("testSquareInt(12) through a client: 144\n"),
+        "{stdout}"
+    );
+    assert!(stderr.is_empty(), "TDLib's stderr logging is off: {stderr}");
 }

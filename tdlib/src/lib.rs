@@ -1,10 +1,42 @@
-//! TDLib (Telegram's client library) for Rust.
+//! TDLib (Telegram's client library) for Rust: typed async requests, and updates through
+//! subscriptions.
 //!
-//! This crate is being built in layers. What is here today: the whole typed API, generated from
-//! the schema of the linked TDLib ([`types`], [`enums`], [`functions`], [`Object`]; see
-//! [`tdlib_types`]), and the synchronous raw JSON call ([`raw::execute`]). The async client comes
-//! next. The library itself is found and linked by [`tdlib_sys`].
+//! ```
+//! use tdlib::{Client, functions};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tdlib::Error> {
+//! let client = Client::new()?;
+//! let square = client.send(functions::TestSquareInt { x: 12 }).await?;
+//! assert_eq!(square.value, 144);
+//! client.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - [`Client`]: one TDLib instance; [`Client::send`] takes any request of [`functions`] and
+//!   returns its answer type; [`Client::updates`] and [`Client::lossless_updates`] subscribe to
+//!   updates; [`Client::close`] closes.
+//! - The whole typed API is generated from the schema of the linked TDLib: [`types`],
+//!   [`enums`], [`functions`], [`Object`] (see [`tdlib_types`]).
+//! - [`execute`] runs a synchronous request without a client; [`raw::execute`] does so with JSON.
+//! - TDLib's log goes to [`tracing`] (see [`logging`]).
+//!
+//! The threading model (one receive thread per process) is described in the `dispatcher`
+//! module's source. The library itself is found and linked by [`tdlib_sys`].
 
+mod client;
+mod dispatcher;
+mod error;
+mod execute;
+pub mod logging;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_UPDATE_CAPACITY, UpdateEvent, Updates, dispatcher_stats,
+};
+pub use error::Error;
+pub use execute::execute;
+pub use logging::set_log_verbosity;
 pub use tdlib_sys::{LINKED_STATICALLY, TDLIB_COMMIT, TDLIB_VERSION};
 pub use tdlib_types::{Object, codec, enums, functions, types};
 
