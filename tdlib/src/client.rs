@@ -98,11 +98,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Options for a new [`Client`].
+/// Options for a new [`Client`]. Its `Debug` output never shows the API hash or the database
+/// encryption key.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     update_capacity: usize,
     allow_version_mismatch: bool,
+    parameters: Option<functions::SetTdlibParameters>,
 }
 
 impl Default for ClientBuilder {
@@ -110,6 +112,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             update_capacity: DEFAULT_UPDATE_CAPACITY,
             allow_version_mismatch: false,
+            parameters: None,
         }
     }
 }
@@ -129,8 +132,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Creates the client. The TDLib instance starts at once; set its parameters with
-    /// [`functions::SetTdlibParameters`] when it asks for them.
+    /// TDLib's parameters (API id and hash, database and files directories, database
+    /// encryption key, test data center, ...), sent by [`ClientBuilder::start`].
+    pub fn parameters(mut self, parameters: functions::SetTdlibParameters) -> Self {
+        self.parameters = Some(parameters);
+        self
+    }
+
+    /// Creates the client and, if [`ClientBuilder::parameters`] were given, sets them and waits
+    /// for TDLib to accept them. If TDLib refuses them, the client is closed and the error
+    /// returned.
+    pub async fn start(mut self) -> Result<Client, Error> {
+        let parameters = self.parameters.take();
+        let client = self.build()?;
+        if let Some(parameters) = parameters {
+            if let Err(error) = client.send(parameters).await {
+                let _ = client.close().await;
+                return Err(error);
+            }
+        }
+        Ok(client)
+    }
+
+    /// Creates the client. The TDLib instance starts at once; parameters given with
+    /// [`ClientBuilder::parameters`] are not sent (use [`ClientBuilder::start`], or send
+    /// [`functions::SetTdlibParameters`] when TDLib asks for them).
     pub fn build(self) -> Result<Client, Error> {
         crate::logging::init();
         if let Err(error) = library_version() {
@@ -316,6 +342,30 @@ impl Client {
         Updates {
             inner: BroadcastStream::new(receiver),
         }
+    }
+
+    /// [`Client::updates`], keeping only the updates `keep` accepts (lag reports always pass):
+    /// a subscription to one kind of update.
+    ///
+    /// ```no_run
+    /// # async fn example(client: tdlib::Client) {
+    /// use tdlib::enums::Update;
+    /// use tokio_stream::StreamExt;
+    ///
+    /// let mut messages = client.updates_where(|update| matches!(update, Update::NewMessage(_)));
+    /// while let Some(event) = messages.next().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn updates_where(
+        &self,
+        keep: impl Fn(&Update) -> bool + Send + 'static,
+    ) -> impl Stream<Item = UpdateEvent> + Send + Unpin + 'static {
+        tokio_stream::StreamExt::filter(self.updates(), move |event| match event {
+            UpdateEvent::Update(update) => keep(update),
+            UpdateEvent::Missed(_) => true,
+        })
     }
 
     /// Subscribes to every update, from now on, with nothing ever dropped: for code that must

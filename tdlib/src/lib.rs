@@ -57,6 +57,8 @@ pub mod raw {
         /// TDLib returned no answer (it answers every well-formed call, so this means the
         /// library misbehaved).
         NoAnswer,
+        /// The request is not valid JSON (or holds a string TDLib would abort on).
+        InvalidJson(tdlib_types::codec::DecodeError),
     }
 
     impl fmt::Display for RawError {
@@ -66,6 +68,7 @@ pub mod raw {
                     write!(f, "the request contains a NUL byte at offset {position}")
                 }
                 RawError::NoAnswer => f.write_str("TDLib returned no answer"),
+                RawError::InvalidJson(error) => write!(f, "the request is not valid JSON: {error}"),
             }
         }
     }
@@ -81,6 +84,14 @@ pub mod raw {
     /// assert_eq!(answer, format!(r#"{{"@type":"optionValueString","value":"{}"}}"#, tdlib::TDLIB_VERSION));
     /// ```
     pub fn execute(request: &str) -> Result<String, RawError> {
+        // TDLib aborts the whole process on some malformed strings (a lone UTF-16 surrogate
+        // escape such as "\ud800" in a string it writes back); a full syntax check first
+        // turns those, and any other bad JSON, into an error here.
+        let mut reader = tdlib_types::codec::Reader::new(request);
+        reader
+            .skip()
+            .and_then(|()| reader.finish())
+            .map_err(RawError::InvalidJson)?;
         let request = CString::new(request).map_err(|error| RawError::InteriorNul {
             position: error.nul_position(),
         })?;
@@ -111,10 +122,17 @@ pub mod raw {
                 answer.contains("can't be executed synchronously"),
                 "{answer}"
             );
-            assert_eq!(
-                execute("{\"@type\":\"getMe\"}\0tail"),
-                Err(RawError::InteriorNul { position: 17 })
-            );
+            assert!(matches!(
+                execute("{\"@type\":\"getMe\",\"x\":\"a\0b\"}"),
+                Err(RawError::InteriorNul { position: 23 })
+            ));
+            // A lone surrogate would abort the process inside TDLib: refused before it.
+            let lone = execute(r#"{"@type":"cleanFileName","file_name":"\ud800"}"#);
+            assert!(matches!(lone, Err(RawError::InvalidJson(_))), "{lone:?}");
+            assert!(matches!(
+                execute("{\"@type\":"),
+                Err(RawError::InvalidJson(_))
+            ));
         }
     }
 }

@@ -410,3 +410,51 @@ fn typed_execute_needs_no_client() {
         }
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_builder_with_parameters_starts_the_client_and_hides_secrets() {
+    let _serial = SERIAL.lock().await;
+    quiet();
+    let builder = Client::builder().parameters(parameters(&scratch("builder")));
+    let debug = format!("{builder:?}");
+    assert!(
+        !debug.contains("0123456789abcdef") && debug.contains("<redacted>"),
+        "{debug}"
+    );
+    let client = builder.start().await.unwrap();
+    let mut states = client.authorization_states();
+    states
+        .wait_for(|state| matches!(state, Some(enums::AuthorizationState::WaitPhoneNumber(_))))
+        .await
+        .unwrap();
+    let mut only_options =
+        client.updates_where(|update| matches!(update, enums::Update::Option(_)));
+    client
+        .send(functions::SetOption {
+            name: "x_test".into(),
+            value: None,
+        })
+        .await
+        .ok();
+    client.close().await.unwrap();
+    use tokio_stream::StreamExt;
+    while let Some(event) = only_options.next().await {
+        if let UpdateEvent::Update(update) = event {
+            assert!(matches!(&*update, enums::Update::Option(_)), "{update:?}");
+        }
+    }
+
+    // Parameters TDLib refuses: an error, and no client left open.
+    let mut refused = parameters(&scratch("refused"));
+    refused.api_id = 0;
+    let error = Client::builder()
+        .parameters(refused)
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Tdlib { code: 400, message } if message.contains("api_id")),
+        "{error:?}"
+    );
+    assert!(receive_thread_stops().await);
+}

@@ -80,3 +80,68 @@ fn tdlib_messages_go_to_tracing_at_their_level() {
         "TDLib's own stderr output is off"
     );
 }
+
+/// Prints every event to stderr at once (stderr is unbuffered), so it survives an abort.
+struct PrintToStderr;
+
+impl tracing::Subscriber for PrintToStderr {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        eprintln!(
+            "EVENT {} {} {}",
+            event.metadata().level(),
+            event.metadata().target(),
+            message.0
+        );
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[test]
+fn a_fatal_message_is_logged_before_tdlib_aborts() {
+    const CHILD: &str = "TDLIB_RS_TEST_FATAL_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // The child: TDLib aborts the process after logging at level 0.
+        tracing::subscriber::set_global_default(PrintToStderr).unwrap();
+        let _ = tdlib::execute(tdlib::functions::AddLogMessage {
+            verbosity_level: 0,
+            text: "the end is near".into(),
+        });
+        unreachable!("TDLib aborts after a fatal message");
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_fatal_message_is_logged_before_tdlib_aborts",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        output.status.signal(),
+        Some(6),
+        "TDLib aborted the child: {:?}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("EVENT ERROR tdlib") && line.ends_with("the end is near")),
+        "{stderr}"
+    );
+}
