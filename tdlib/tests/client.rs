@@ -161,6 +161,19 @@ async fn authorization_flow_offline_and_close() {
         .wait_for(|state| matches!(state, Some(enums::AuthorizationState::WaitPhoneNumber(_))))
         .await
         .unwrap();
+    // Offline, TDLib tries to connect and says so.
+    let mut connecting = false;
+    for _ in 0..50 {
+        if matches!(
+            client.connection_state(),
+            Some(enums::ConnectionState::Connecting(_))
+        ) {
+            connecting = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(connecting, "{:?}", client.connection_state());
     // Offline, this never gets an answer: it is in flight when the client closes.
     let hanging = {
         let client = client.clone();
