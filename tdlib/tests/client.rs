@@ -35,6 +35,20 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The names of the authorization states a lossless subscription sees, until it ends.
+async fn authorization_states_seen(
+    updates: &mut tokio::sync::mpsc::UnboundedReceiver<Arc<enums::Update>>,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    while let Some(update) = updates.recv().await {
+        if let enums::Update::AuthorizationState(state) = &*update {
+            let name = format!("{:?}", state.authorization_state);
+            seen.push(name.split('(').next().unwrap_or_default().to_owned());
+        }
+    }
+    seen
+}
+
 /// Waits (bounded) until the receive thread has stopped.
 async fn receive_thread_stops() -> bool {
     for _ in 0..50 {
@@ -201,18 +215,7 @@ async fn authorization_flow_offline_and_close() {
     );
     client.close().await.unwrap(); // harmless
     // Closing, then Closed, in that order, and then the subscription ends.
-    let mut seen = Vec::new();
-    while let Some(update) = lossless.recv().await {
-        if let enums::Update::AuthorizationState(state) = &*update {
-            seen.push(
-                format!("{:?}", state.authorization_state)
-                    .split('(')
-                    .next()
-                    .unwrap()
-                    .to_owned(),
-            );
-        }
-    }
+    let seen = authorization_states_seen(&mut lossless).await;
     assert_eq!(seen, ["Closing", "Closed"]);
 }
 
@@ -361,18 +364,7 @@ async fn clients_are_independent_and_closing_one_leaves_the_other() {
     first.close().await.unwrap();
     // The first client's updates are all its own: its states, never the second's Closed
     // before its own Closing.
-    let mut states = Vec::new();
-    while let Some(update) = first_updates.recv().await {
-        if let enums::Update::AuthorizationState(state) = &*update {
-            states.push(
-                format!("{:?}", state.authorization_state)
-                    .split('(')
-                    .next()
-                    .unwrap()
-                    .to_owned(),
-            );
-        }
-    }
+    let mut states = authorization_states_seen(&mut first_updates).await;
     // (WaitTdlibParameters may come before or after the subscription started.)
     states.retain(|state| state != "WaitTdlibParameters");
     assert_eq!(states, ["WaitPhoneNumber", "Closing", "Closed"]);

@@ -7,9 +7,13 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata};
 
-/// Collects (level, target, message) of every event.
+/// Collects (level, target, message) of every event, and with `print` also writes each to
+/// stderr at once (unbuffered, so it survives an abort).
 #[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<(Level, String, String)>>>);
+struct Collect {
+    events: Arc<Mutex<Vec<(Level, String, String)>>>,
+    print: bool,
+}
 
 struct Message(String);
 
@@ -34,10 +38,19 @@ impl tracing::Subscriber for Collect {
         let mut message = Message(String::new());
         event.record(&mut message);
         let metadata = event.metadata();
-        self.0
-            .lock()
-            .unwrap()
-            .push((*metadata.level(), metadata.target().to_owned(), message.0));
+        if self.print {
+            eprintln!(
+                "EVENT {} {} {}",
+                metadata.level(),
+                metadata.target(),
+                message.0
+            );
+        }
+        self.events.lock().unwrap().push((
+            *metadata.level(),
+            metadata.target().to_owned(),
+            message.0,
+        ));
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
@@ -65,7 +78,7 @@ fn tdlib_messages_go_to_tracing_at_their_level() {
         })
         .unwrap();
     });
-    let events = collect.0.lock().unwrap().clone();
+    let events = collect.events.lock().unwrap().clone();
     let ours: Vec<_> = events
         .iter()
         .filter(|(_, target, _)| target == "tdlib")
@@ -81,38 +94,16 @@ fn tdlib_messages_go_to_tracing_at_their_level() {
     );
 }
 
-/// Prints every event to stderr at once (stderr is unbuffered), so it survives an abort.
-struct PrintToStderr;
-
-impl tracing::Subscriber for PrintToStderr {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        eprintln!(
-            "EVENT {} {} {}",
-            event.metadata().level(),
-            event.metadata().target(),
-            message.0
-        );
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
 #[test]
 fn a_fatal_message_is_logged_before_tdlib_aborts() {
     const CHILD: &str = "TDLIB_RS_TEST_FATAL_CHILD";
     if std::env::var_os(CHILD).is_some() {
         // The child: TDLib aborts the process after logging at level 0.
-        tracing::subscriber::set_global_default(PrintToStderr).unwrap();
+        tracing::subscriber::set_global_default(Collect {
+            print: true,
+            ..Collect::default()
+        })
+        .unwrap();
         let _ = tdlib::execute(tdlib::functions::AddLogMessage {
             verbosity_level: 0,
             text: "the end is near".into(),
