@@ -1,0 +1,412 @@
+//! The script (`TDLIB_FAKE_SCRIPT`): a JSON file that describes the world the fake pretends to
+//! be connected to: how login works, who "me" is, which chats exist, what happens after login
+//! (the conversation) and which sends fail.
+//!
+//! The whole script is checked and completed against the schema when it is loaded, so a typo or
+//! an incomplete object fails loudly at the first request (every request then gets a script
+//! error) instead of producing objects the real TDLib would never send. Unknown keys are errors
+//! at every level. The format is described in the crate's `README.md`.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::schema::Schema;
+
+/// The login the default script allows, and the one used when a script has no `login`.
+pub const DEFAULT_BOT_TOKEN: &str = "123456:fake-token";
+
+/// The code asked for when the script gives a phone number (or an email address) but no code.
+pub const DEFAULT_CODE: &str = "12345";
+
+/// A loaded, complete script.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The fake's clock (Unix time): option `unix_time` and the date of sent messages.
+    pub unix_time: i64,
+    /// Whether the connection state becomes Ready after `setTdlibParameters` (else it stays
+    /// Connecting, like TDLib offline).
+    pub connection_ready: bool,
+    /// How the client may log in.
+    pub login: Login,
+    /// The logged-in user, a complete `user`.
+    pub me: Value,
+    /// The chats that exist, complete `chat` objects.
+    pub chats: Vec<Value>,
+    /// What happens after login, in order, on the client's own thread.
+    pub conversation: Vec<Step>,
+    /// Errors that the next `sendMessage` requests get instead of a message, in order.
+    pub send_errors: Vec<SendError>,
+    /// Failures that the next sends end with (`updateMessageSendFailed`), in order.
+    pub send_failures: Vec<SendFailure>,
+}
+
+/// Which credentials the fake accepts.
+#[derive(Debug, Clone, Default)]
+pub struct Login {
+    /// `checkAuthenticationBotToken` with this token logs in.
+    pub bot_token: Option<String>,
+    /// `setAuthenticationPhoneNumber` with this number starts a user login.
+    pub phone_number: Option<String>,
+    /// The code for `checkAuthenticationCode`.
+    pub code: String,
+    /// When set, the phone login first asks for this email address and then for `email_code`.
+    pub email_address: Option<String>,
+    /// The code for `checkAuthenticationEmailCode`.
+    pub email_code: String,
+    /// When set, the login asks for this 2-step verification password at the end.
+    pub password: Option<String>,
+    /// The hint shown with the password request.
+    pub password_hint: String,
+    /// Whether the phone number is new, so that the login asks for `registerUser`.
+    pub register: bool,
+    /// Whether `requestQrCodeAuthentication` is allowed.
+    pub qr: bool,
+    /// How long after the QR link the "other device" confirms it.
+    pub qr_confirm: Duration,
+}
+
+/// One step of the conversation.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Emit this complete update.
+    Update(Value),
+    /// Wait.
+    Sleep(Duration),
+    /// Wait until the client has received `count` requests of type `request` in total.
+    WaitFor {
+        /// The function name, e.g. `sendMessage`.
+        request: String,
+        /// How many requests of that type, counted from the start of the client.
+        count: u64,
+        /// After this long, log a script error and go on.
+        timeout: Duration,
+    },
+    /// Emit the same complete update `count` times.
+    Burst {
+        /// The update.
+        update: Value,
+        /// How many times.
+        count: u64,
+    },
+}
+
+/// An error answered instead of a sent message.
+#[derive(Debug, Clone)]
+pub struct SendError {
+    /// A complete `error` object.
+    pub error: Value,
+    /// The flood wait it announces, read from its message ("retry after N", "FLOOD_WAIT_N").
+    pub retry_after: Option<f64>,
+}
+
+/// A send that fails after its pending message was answered.
+#[derive(Debug, Clone)]
+pub struct SendFailure {
+    /// A complete `error` object.
+    pub error: Value,
+    /// Seconds before the message may be resent.
+    pub retry_after: f64,
+}
+
+/// The user the fake is logged in as when the script does not say otherwise.
+pub fn default_me() -> Value {
+    json!({
+        "id": 1000001,
+        "first_name": "Fake",
+        "usernames": {"active_usernames": ["fake_bot"], "editable_username": "fake_bot"},
+        "status": {"@type": "userStatusEmpty"},
+        "have_access": true,
+        "type": {"@type": "userTypeBot", "can_join_groups": true},
+    })
+}
+
+/// The script used when `TDLIB_FAKE_SCRIPT` is not set: a bot login, nothing else.
+pub fn default_script(schema: &Schema) -> Script {
+    load(&json!({}), schema).expect("the default script is valid")
+}
+
+/// Reads the script file at `path`.
+pub fn load_file(path: &std::path::Path, schema: &Schema) -> Result<Script, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|error| format!("{} is not valid JSON: {error}", path.display()))?;
+    load(&value, schema)
+}
+
+/// Checks and completes a script.
+pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
+    let top = object(value, "the script")?;
+    known_keys(
+        top,
+        "the script",
+        &[
+            "unix_time",
+            "connection",
+            "login",
+            "me",
+            "chats",
+            "conversation",
+            "send_errors",
+            "send_failures",
+        ],
+    )?;
+    let unix_time = match top.get("unix_time") {
+        None => 1_700_000_000,
+        Some(value) => value.as_i64().ok_or("unix_time: expected an integer")?,
+    };
+    let connection_ready = match top.get("connection").map(|value| value.as_str()) {
+        None | Some(Some("ready")) => true,
+        Some(Some("connecting")) => false,
+        Some(_) => return Err("connection: expected \"ready\" or \"connecting\"".to_owned()),
+    };
+    let login = match top.get("login") {
+        None => Login {
+            bot_token: Some(DEFAULT_BOT_TOKEN.to_owned()),
+            ..login(&json!({}))?
+        },
+        Some(value) => login(value)?,
+    };
+    let mut me = default_me();
+    if let Some(given) = top.get("me") {
+        let given = object(given, "me")?;
+        if let Some(fields) = me.as_object_mut() {
+            fields.extend(
+                given
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone())),
+            );
+        }
+    }
+    let me = schema
+        .complete(&me, "user", "me")
+        .map_err(|error| error.with_path())?;
+    let chats = list(top, "chats")?
+        .iter()
+        .enumerate()
+        .map(|(index, chat)| {
+            schema
+                .complete(chat, "chat", &format!("chats[{index}]"))
+                .map_err(|error| error.with_path())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let conversation = list(top, "conversation")?
+        .iter()
+        .enumerate()
+        .map(|(index, step_value)| step(step_value, &format!("conversation[{index}]"), schema))
+        .collect::<Result<Vec<_>, _>>()?;
+    let send_errors = list(top, "send_errors")?
+        .iter()
+        .enumerate()
+        .map(|(index, error)| {
+            let error = schema
+                .complete(error, "error", &format!("send_errors[{index}]"))
+                .map_err(|error| error.with_path())?;
+            let retry_after = retry_after(error["message"].as_str().unwrap_or_default());
+            Ok(SendError { error, retry_after })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let send_failures = list(top, "send_failures")?
+        .iter()
+        .enumerate()
+        .map(|(index, failure)| {
+            let path = format!("send_failures[{index}]");
+            let fields = object(failure, &path)?;
+            known_keys(fields, &path, &["error", "retry_after"])?;
+            let error = fields
+                .get("error")
+                .ok_or_else(|| format!("{path}.error: missing"))?;
+            let error = schema
+                .complete(error, "error", &format!("{path}.error"))
+                .map_err(|error| error.with_path())?;
+            let retry_after = match fields.get("retry_after") {
+                None => retry_after(error["message"].as_str().unwrap_or_default()).unwrap_or(0.0),
+                Some(value) => value
+                    .as_f64()
+                    .filter(|seconds| *seconds >= 0.0)
+                    .ok_or_else(|| format!("{path}.retry_after: expected a number of seconds"))?,
+            };
+            Ok(SendFailure { error, retry_after })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Script {
+        unix_time,
+        connection_ready,
+        login,
+        me,
+        chats,
+        conversation,
+        send_errors,
+        send_failures,
+    })
+}
+
+fn login(value: &Value) -> Result<Login, String> {
+    let fields = object(value, "login")?;
+    known_keys(
+        fields,
+        "login",
+        &[
+            "bot_token",
+            "phone_number",
+            "code",
+            "email_address",
+            "email_code",
+            "password",
+            "password_hint",
+            "register",
+            "qr",
+            "qr_confirm_ms",
+        ],
+    )?;
+    let text = |key: &str| -> Result<Option<String>, String> {
+        match fields.get(key) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(format!("login.{key}: expected a string")),
+        }
+    };
+    let flag = |key: &str| -> Result<bool, String> {
+        match fields.get(key) {
+            None => Ok(false),
+            Some(Value::Bool(flag)) => Ok(*flag),
+            Some(_) => Err(format!("login.{key}: expected true or false")),
+        }
+    };
+    let qr_confirm_ms = match fields.get("qr_confirm_ms") {
+        None => 100,
+        Some(value) => value
+            .as_u64()
+            .ok_or("login.qr_confirm_ms: expected a number of milliseconds")?,
+    };
+    Ok(Login {
+        bot_token: text("bot_token")?,
+        phone_number: text("phone_number")?,
+        code: text("code")?.unwrap_or_else(|| DEFAULT_CODE.to_owned()),
+        email_address: text("email_address")?,
+        email_code: text("email_code")?.unwrap_or_else(|| DEFAULT_CODE.to_owned()),
+        password: text("password")?,
+        password_hint: text("password_hint")?.unwrap_or_default(),
+        register: flag("register")?,
+        qr: flag("qr")?,
+        qr_confirm: Duration::from_millis(qr_confirm_ms),
+    })
+}
+
+fn step(value: &Value, path: &str, schema: &Schema) -> Result<Step, String> {
+    let fields = object(value, path)?;
+    let kinds = ["update", "sleep_ms", "wait_for", "burst"];
+    known_keys(fields, path, &kinds)?;
+    if fields.len() != 1 {
+        return Err(format!(
+            "{path}: expected exactly one of {}",
+            kinds.join(", ")
+        ));
+    }
+    let update = |value: &Value, path: &str| {
+        schema
+            .complete(value, "Update", path)
+            .map_err(|error| error.with_path())
+    };
+    let milliseconds = |value: &Value, path: &str| {
+        value
+            .as_u64()
+            .map(Duration::from_millis)
+            .ok_or_else(|| format!("{path}: expected a number of milliseconds"))
+    };
+    if let Some(value) = fields.get("update") {
+        return Ok(Step::Update(update(value, &format!("{path}.update"))?));
+    }
+    if let Some(value) = fields.get("sleep_ms") {
+        return Ok(Step::Sleep(milliseconds(
+            value,
+            &format!("{path}.sleep_ms"),
+        )?));
+    }
+    if let Some(value) = fields.get("wait_for") {
+        let path = format!("{path}.wait_for");
+        let wait = object(value, &path)?;
+        known_keys(wait, &path, &["request", "count", "timeout_ms"])?;
+        let request = wait
+            .get("request")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{path}.request: expected a function name"))?;
+        if schema.function(request).is_none() {
+            return Err(format!(
+                "{path}.request: \"{request}\" is not a function of the schema"
+            ));
+        }
+        let count = match wait.get("count") {
+            None => 1,
+            Some(count) => count
+                .as_u64()
+                .ok_or_else(|| format!("{path}.count: expected a count"))?,
+        };
+        let timeout = match wait.get("timeout_ms") {
+            None => Duration::from_secs(10),
+            Some(value) => milliseconds(value, &format!("{path}.timeout_ms"))?,
+        };
+        return Ok(Step::WaitFor {
+            request: request.to_owned(),
+            count,
+            timeout,
+        });
+    }
+    let path = format!("{path}.burst");
+    let burst = object(&fields["burst"], &path)?;
+    known_keys(burst, &path, &["update", "count"])?;
+    let value = burst
+        .get("update")
+        .ok_or_else(|| format!("{path}.update: missing"))?;
+    let count = burst
+        .get("count")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| format!("{path}.count: expected a count"))?;
+    Ok(Step::Burst {
+        update: update(value, &format!("{path}.update"))?,
+        count,
+    })
+}
+
+/// The flood wait announced by an error message: "retry after N" (Bot API style) or
+/// "FLOOD_WAIT_N" (MTProto style), in seconds.
+pub fn retry_after(message: &str) -> Option<f64> {
+    let number = |rest: &str| -> Option<f64> {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        rest[..end].parse().ok()
+    };
+    let lower = message.to_ascii_lowercase();
+    if let Some(at) = lower.find("retry after ") {
+        return number(&message[at + "retry after ".len()..]);
+    }
+    message
+        .find("FLOOD_WAIT_")
+        .and_then(|at| number(&message[at + "FLOOD_WAIT_".len()..]))
+}
+
+fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("{path}: expected a JSON object"))
+}
+
+fn list<'a>(top: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], String> {
+    match top.get(key) {
+        None => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(format!("{key}: expected a JSON array")),
+    }
+}
+
+fn known_keys(fields: &Map<String, Value>, path: &str, known: &[&str]) -> Result<(), String> {
+    match fields.keys().find(|key| !known.contains(&key.as_str())) {
+        None => Ok(()),
+        Some(key) => Err(format!(
+            "{path}: unknown key \"{key}\" (known: {})",
+            known.join(", ")
+        )),
+    }
+}

@@ -1,0 +1,1016 @@
+//! One client of the fake: TDLib 1.8.65's authorization state machine, a few chat and message
+//! functions, and the script's conversation.
+//!
+//! Everything a client emits (answers and updates) is produced while its state lock is held,
+//! and pushed to the queue in that order, so that a program sees the same ordering on every run:
+//! for example the update to `authorizationStateWaitPhoneNumber` before the `ok` of
+//! `setTdlibParameters`, as TDLib does. Background work (the conversation, the "other device"
+//! that confirms a QR login) runs on a thread per client that takes the same lock; `close`
+//! wakes it up and it stops.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::engine::{self, Answer, COMMIT, GLOBAL_QUEUE, Request, VERSION, answer_body};
+use crate::log::RequestLog;
+use crate::queue::Queue;
+use crate::schema::schema;
+use crate::script::{Script, SendError, SendFailure, Step};
+use crate::write;
+
+/// The first temporary id of a message being sent; far from the ids a script would use.
+const FIRST_TEMPORARY_ID: i64 = 1_000_000_001;
+
+/// The first permanent id of a sent message.
+const FIRST_MESSAGE_ID: i64 = 2_000_000_001;
+
+/// Where a client's output goes.
+#[derive(Debug)]
+pub enum Sink {
+    /// The process-wide queue read by `td_receive`.
+    Global,
+    /// A queue of the client's own (the old `td_json_client_*` API, and unit tests).
+    Own(Queue),
+}
+
+/// A client, shared by the threads that send to it and its background threads.
+#[derive(Debug)]
+pub struct Client {
+    id: i32,
+    script: Arc<Script>,
+    log: Option<Arc<RequestLog>>,
+    sink: Sink,
+    /// Whether output carries `@client_id` (not for the old API).
+    tag_client_id: bool,
+    state: Mutex<State>,
+    /// Notified when the request counts change and when the client closes.
+    changed: Condvar,
+}
+
+/// The authorization state.
+#[derive(Debug, Clone, PartialEq)]
+enum Auth {
+    WaitTdlibParameters,
+    WaitPhoneNumber,
+    WaitEmailAddress,
+    WaitEmailCode,
+    WaitCode,
+    WaitRegistration,
+    WaitPassword,
+    WaitOtherDeviceConfirmation(String),
+    Ready,
+    LoggingOut,
+    Closing,
+    Closed,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Whether the first request has arrived (it starts the client, like in TDLib).
+    started: bool,
+    auth: Auth,
+    /// After `close` or `logOut`: every request gets "Request aborted".
+    closed: bool,
+    me: Value,
+    /// Valid requests received so far, by function name (for `wait_for`).
+    requests: HashMap<String, u64>,
+    /// Messages by `(chat_id, id)`: those the script announced and those sent.
+    messages: HashMap<(i64, i64), Value>,
+    send_errors: VecDeque<SendError>,
+    send_failures: VecDeque<SendFailure>,
+    /// Until then, every send gets 429 (the program did not wait out a flood wait).
+    flood_until: Option<Instant>,
+    next_temporary_id: i64,
+    next_message_id: i64,
+    chats_loaded: bool,
+    options: HashMap<String, Value>,
+}
+
+impl Client {
+    /// A client that has not started yet.
+    pub fn new(
+        id: i32,
+        script: Arc<Script>,
+        log: Option<Arc<RequestLog>>,
+        sink: Sink,
+        tag_client_id: bool,
+    ) -> Arc<Client> {
+        let state = State {
+            started: false,
+            auth: Auth::WaitTdlibParameters,
+            closed: false,
+            me: script.me.clone(),
+            requests: HashMap::new(),
+            messages: HashMap::new(),
+            send_errors: script.send_errors.iter().cloned().collect(),
+            send_failures: script.send_failures.iter().cloned().collect(),
+            flood_until: None,
+            next_temporary_id: FIRST_TEMPORARY_ID,
+            next_message_id: FIRST_MESSAGE_ID,
+            chats_loaded: false,
+            options: HashMap::new(),
+        };
+        Arc::new(Client {
+            id,
+            script,
+            log,
+            sink,
+            tag_client_id,
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn queue(&self) -> &Queue {
+        match &self.sink {
+            Sink::Global => &GLOBAL_QUEUE,
+            Sink::Own(queue) => queue,
+        }
+    }
+
+    /// The client's own queue, for the old API (and tests).
+    pub fn own_queue(&self) -> Option<&Queue> {
+        match &self.sink {
+            Sink::Global => None,
+            Sink::Own(queue) => Some(queue),
+        }
+    }
+
+    fn client_id_tag(&self) -> i32 {
+        if self.tag_client_id { self.id } else { 0 }
+    }
+
+    /// Logs and pushes an answer written by the engine (a script error), in order with the
+    /// client's other output.
+    pub fn push_raw(&self, request: &Request<'_>, body: &str) {
+        let _state = self.lock();
+        if let Some(log) = &self.log {
+            log.request(self.id, &request.log_json(), body);
+        }
+        let text = write::envelope(body, request.extra.as_deref(), self.client_id_tag());
+        self.queue().push(text);
+    }
+
+    /// Closes the client without any output (`td_json_client_destroy`).
+    pub fn shut_down(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.auth = Auth::Closed;
+        self.changed.notify_all();
+    }
+
+    /// Emits a complete update.
+    fn emit_complete(&self, update: &Value) {
+        let body = write::object(schema(), update);
+        self.queue()
+            .push(write::envelope(&body, None, self.client_id_tag()));
+    }
+
+    /// Completes and emits an update built by the fake.
+    fn emit(&self, update: Value) {
+        match schema().complete(&update, "Update", "update") {
+            Ok(update) => self.emit_complete(&update),
+            Err(error) => self.script_error(&format!(
+                "fake TDLib: internal error: {}",
+                error.with_path()
+            )),
+        }
+    }
+
+    fn emit_auth(&self, state: &State) {
+        self.emit(json!({
+            "@type": "updateAuthorizationState",
+            "authorization_state": self.auth_object(&state.auth),
+        }));
+    }
+
+    fn script_error(&self, message: &str) {
+        if let Some(log) = &self.log {
+            log.script_error(Some(self.id), message);
+        }
+    }
+
+    /// Handles one `td_send`.
+    pub fn handle(self: &Arc<Self>, request: &Request<'_>) {
+        let mut state = self.lock();
+        if !state.started {
+            state.started = true;
+            for (name, value) in [("version", VERSION), ("commit_hash", COMMIT)] {
+                self.emit(json!({
+                    "@type": "updateOption",
+                    "name": name,
+                    "value": {"@type": "optionValueString", "value": value},
+                }));
+            }
+            self.emit_auth(&state);
+        }
+        let mut call = Call {
+            client: self,
+            state,
+            request,
+            answered: false,
+        };
+        match &request.parsed {
+            Err(error) => call.answer(Err((400, error.clone()))),
+            Ok(value) => match schema().check_request(value) {
+                Err(message) => call.answer(Err((400, message))),
+                Ok((function, request)) => {
+                    *call
+                        .state
+                        .requests
+                        .entry(function.name.clone())
+                        .or_default() += 1;
+                    self.changed.notify_all();
+                    if call.state.closed {
+                        call.answer(Err((500, "Request aborted".to_owned())));
+                    } else {
+                        call.dispatch(&function.name, &request);
+                    }
+                }
+            },
+        }
+        if !call.answered {
+            call.answer(Err((
+                500,
+                "fake TDLib: internal error: no answer".to_owned(),
+            )));
+        }
+    }
+
+    fn auth_object(&self, auth: &Auth) -> Value {
+        let login = &self.script.login;
+        match auth {
+            Auth::WaitTdlibParameters => json!({"@type": "authorizationStateWaitTdlibParameters"}),
+            Auth::WaitPhoneNumber => json!({"@type": "authorizationStateWaitPhoneNumber"}),
+            Auth::WaitEmailAddress => json!({"@type": "authorizationStateWaitEmailAddress"}),
+            Auth::WaitEmailCode => json!({
+                "@type": "authorizationStateWaitEmailCode",
+                "code_info": {
+                    "email_address_pattern": email_pattern(login.email_address.as_deref().unwrap_or_default()),
+                    "length": login.email_code.chars().count(),
+                },
+            }),
+            Auth::WaitCode => json!({
+                "@type": "authorizationStateWaitCode",
+                "code_info": {
+                    "phone_number": login.phone_number.as_deref().unwrap_or_default(),
+                    "type": {"@type": "authenticationCodeTypeSms", "length": login.code.chars().count()},
+                    "timeout": 60,
+                },
+            }),
+            Auth::WaitRegistration => json!({
+                "@type": "authorizationStateWaitRegistration",
+                "terms_of_service": {
+                    "text": {"text": "Terms of service of the fake TDLib: nothing here is real."},
+                    "min_user_age": 0,
+                    "show_popup": false,
+                },
+            }),
+            Auth::WaitPassword => json!({
+                "@type": "authorizationStateWaitPassword",
+                "password_hint": login.password_hint,
+                "has_recovery_email_address": false,
+                "has_passport_data": false,
+            }),
+            Auth::WaitOtherDeviceConfirmation(link) => json!({
+                "@type": "authorizationStateWaitOtherDeviceConfirmation",
+                "link": link,
+            }),
+            Auth::Ready => json!({"@type": "authorizationStateReady"}),
+            Auth::LoggingOut => json!({"@type": "authorizationStateLoggingOut"}),
+            Auth::Closing => json!({"@type": "authorizationStateClosing"}),
+            Auth::Closed => json!({"@type": "authorizationStateClosed"}),
+        }
+    }
+
+    /// Logs in: `updateUser`, `updateOption my_id`, `authorizationStateReady`, then the
+    /// conversation starts on its own thread.
+    fn become_ready(self: &Arc<Self>, state: &mut State) {
+        state.auth = Auth::Ready;
+        self.emit(json!({"@type": "updateUser", "user": state.me}));
+        self.emit(json!({
+            "@type": "updateOption",
+            "name": "my_id",
+            "value": {"@type": "optionValueInteger", "value": state.me["id"]},
+        }));
+        self.emit_auth(state);
+        if !self.script.conversation.is_empty() {
+            self.spawn("conversation", Client::converse);
+        }
+    }
+
+    /// Runs `work` on a thread of its own; a panic there is logged, not propagated.
+    fn spawn(self: &Arc<Self>, what: &'static str, work: fn(&Arc<Client>)) {
+        let client = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name(format!("fake-tdlib-{what}-{}", self.id))
+            .spawn(move || {
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&client)));
+                if outcome.is_err() {
+                    client.script_error(&format!(
+                        "fake TDLib: internal error: the {what} thread panicked"
+                    ));
+                }
+            });
+        if let Err(error) = spawned {
+            self.script_error(&format!(
+                "fake TDLib: cannot start the {what} thread: {error}"
+            ));
+        }
+    }
+
+    /// Waits on the state lock until `deadline` or until the client closes. Returns the guard
+    /// and whether the client is still open.
+    fn sleep_until<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        deadline: Instant,
+    ) -> (MutexGuard<'a, State>, bool) {
+        loop {
+            if state.closed {
+                return (state, false);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (state, true);
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// The script's conversation, step by step (on the client's conversation thread).
+    fn converse(self: &Arc<Self>) {
+        for (index, step) in self.script.conversation.iter().enumerate() {
+            let mut state = self.lock();
+            if state.closed {
+                return;
+            }
+            match step {
+                Step::Update(update) => {
+                    remember_message(&mut state, update);
+                    self.emit_complete(update);
+                }
+                Step::Sleep(duration) => {
+                    let deadline = Instant::now() + *duration;
+                    if !self.sleep_until(state, deadline).1 {
+                        return;
+                    }
+                }
+                Step::WaitFor {
+                    request,
+                    count,
+                    timeout,
+                } => {
+                    let deadline = Instant::now() + *timeout;
+                    loop {
+                        if state.closed {
+                            return;
+                        }
+                        let received = state.requests.get(request).copied().unwrap_or_default();
+                        if received >= *count {
+                            break;
+                        }
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            self.script_error(&format!(
+                                "conversation[{index}]: wait_for {request} (count {count}) timed out after {} ms with {received} received",
+                                timeout.as_millis()
+                            ));
+                            break;
+                        }
+                        state = self
+                            .changed
+                            .wait_timeout(state, left)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                    }
+                }
+                Step::Burst { update, count } => {
+                    remember_message(&mut state, update);
+                    let body = write::object(schema(), update);
+                    let text = write::envelope(&body, None, self.client_id_tag());
+                    self.queue().push_repeat(Arc::from(text), *count);
+                }
+            }
+        }
+    }
+
+    /// The "other device" of a QR login confirms after the script's delay.
+    fn confirm_qr(self: &Arc<Self>) {
+        let deadline = Instant::now() + self.script.login.qr_confirm;
+        let (mut state, open) = self.sleep_until(self.lock(), deadline);
+        if !open || !matches!(state.auth, Auth::WaitOtherDeviceConfirmation(_)) {
+            return;
+        }
+        if self.script.login.password.is_some() {
+            state.auth = Auth::WaitPassword;
+            self.emit_auth(&state);
+        } else {
+            self.become_ready(&mut state);
+        }
+    }
+}
+
+/// Puts the message of an `updateNewMessage` into the store.
+fn remember_message(state: &mut State, update: &Value) {
+    if update["@type"] == "updateNewMessage" {
+        let message = &update["message"];
+        if let (Some(chat_id), Some(id)) = (message["chat_id"].as_i64(), message["id"].as_i64()) {
+            state.messages.insert((chat_id, id), message.clone());
+        }
+    }
+}
+
+/// `a***@example.com` for `alice@example.com`.
+fn email_pattern(address: &str) -> String {
+    match address.split_once('@') {
+        Some((user, domain)) => {
+            let first: String = user.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
+
+/// Digits only: TDLib ignores the formatting of phone numbers.
+fn digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn ok() -> Answer {
+    Ok(json!({"@type": "ok"}))
+}
+
+fn error(code: i32, message: impl Into<String>) -> Answer {
+    Err((code, message.into()))
+}
+
+fn unexpected(function: &str) -> Answer {
+    error(400, format!("Call to {function} unexpected"))
+}
+
+/// Functions that work before `setTdlibParameters`.
+fn works_before_init(function: &str) -> bool {
+    matches!(
+        function,
+        "getOption" | "setOption" | "close" | "getAuthorizationState"
+    ) || function.starts_with("test")
+}
+
+/// One request being handled, with the client's state locked.
+struct Call<'a> {
+    client: &'a Arc<Client>,
+    state: MutexGuard<'a, State>,
+    request: &'a Request<'a>,
+    /// Whether the answer was sent.
+    answered: bool,
+}
+
+impl Call<'_> {
+    /// Logs and sends the answer (exactly once per request). The log line is written first, so
+    /// that it exists once the program has the answer.
+    fn answer(&mut self, answer: Answer) {
+        if self.answered {
+            return;
+        }
+        self.answered = true;
+        let body = answer_body(schema(), answer);
+        if let Some(log) = &self.client.log {
+            log.request(self.client.id, &self.request.log_json(), &body);
+        }
+        let text = write::envelope(
+            &body,
+            self.request.extra.as_deref(),
+            self.client.client_id_tag(),
+        );
+        self.client.queue().push(text);
+    }
+
+    fn emit(&self, update: Value) {
+        self.client.emit(update);
+    }
+
+    /// Moves to `auth` and announces it.
+    fn set_auth(&mut self, auth: Auth) {
+        self.state.auth = auth;
+        self.client.emit_auth(&self.state);
+    }
+
+    fn login(&self) -> &crate::script::Login {
+        &self.client.script.login
+    }
+
+    fn dispatch(&mut self, function: &str, request: &Value) {
+        let text = |key: &str| request[key].as_str().unwrap_or_default().to_owned();
+        if let Some(answer) = engine::log_function(function, request) {
+            return self.answer(answer);
+        }
+        if self.state.auth == Auth::WaitTdlibParameters && !works_before_init(function) {
+            if function == "setTdlibParameters" {
+                return self.set_tdlib_parameters(request);
+            }
+            return self.answer(error(
+                400,
+                "Initialization parameters are needed: call setTdlibParameters first",
+            ));
+        }
+        let answer = match function {
+            "getAuthorizationState" => Ok(self.client.auth_object(&self.state.auth)),
+            "getOption" => Ok(self.option(&text("name"))),
+            "setOption" => {
+                let name = text("name");
+                match request.get("value") {
+                    Some(value) => self.state.options.insert(name, value.clone()),
+                    None => self.state.options.remove(&name),
+                };
+                ok()
+            }
+            "close" => return self.close(),
+            "logOut" => return self.log_out(),
+            "setTdlibParameters" => error(400, "Unexpected setTdlibParameters"),
+            "checkAuthenticationBotToken" => return self.check_bot_token(&text("token")),
+            "setAuthenticationPhoneNumber" => return self.set_phone_number(&text("phone_number")),
+            "setAuthenticationEmailAddress" => {
+                return self.set_email_address(&text("email_address"));
+            }
+            "checkAuthenticationEmailCode" => return self.check_email_code(&request["code"]),
+            "checkAuthenticationCode" => return self.check_code(&text("code")),
+            "registerUser" => return self.register_user(request),
+            "checkAuthenticationPassword" => return self.check_password(&text("password")),
+            "requestQrCodeAuthentication" => return self.request_qr_code(),
+            _ if function.starts_with("test") => test_function(function, request),
+            "getMe" | "getChat" | "getMessage" | "loadChats" | "getChats" | "sendMessage"
+            | "resendMessages"
+                if self.state.auth != Auth::Ready =>
+            {
+                error(401, "Unauthorized")
+            }
+            "getMe" => Ok(self.state.me.clone()),
+            "getChat" => match self.chat(request["chat_id"].as_i64().unwrap_or_default()) {
+                Some(chat) => Ok(chat.clone()),
+                None => error(400, "Chat not found"),
+            },
+            "getMessage" => {
+                let key = (
+                    request["chat_id"].as_i64().unwrap_or_default(),
+                    request["message_id"].as_i64().unwrap_or_default(),
+                );
+                match self.state.messages.get(&key) {
+                    Some(message) => Ok(message.clone()),
+                    None => error(404, "Not Found"),
+                }
+            }
+            "loadChats" => return self.load_chats(),
+            "getChats" => {
+                let limit = usize::try_from(request["limit"].as_i64().unwrap_or_default())
+                    .unwrap_or_default();
+                let ids: Vec<Value> = self
+                    .client
+                    .script
+                    .chats
+                    .iter()
+                    .map(|chat| chat["id"].clone())
+                    .collect();
+                Ok(json!({
+                    "@type": "chats",
+                    "total_count": ids.len(),
+                    "chat_ids": ids.into_iter().take(limit).collect::<Vec<_>>(),
+                }))
+            }
+            "sendMessage" => return self.send_message(request),
+            "resendMessages" => return self.resend_messages(request),
+            _ => error(400, format!("fake TDLib: {function} is not implemented")),
+        };
+        self.answer(answer);
+    }
+
+    fn option(&self, name: &str) -> Value {
+        match name {
+            "version" => json!({"@type": "optionValueString", "value": VERSION}),
+            "commit_hash" => json!({"@type": "optionValueString", "value": COMMIT}),
+            "unix_time" => {
+                json!({"@type": "optionValueInteger", "value": self.client.script.unix_time})
+            }
+            "my_id" if self.state.auth == Auth::Ready => {
+                json!({"@type": "optionValueInteger", "value": self.state.me["id"]})
+            }
+            "fake_tdlib" => json!({"@type": "optionValueBoolean", "value": true}),
+            _ => self
+                .state
+                .options
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| json!({"@type": "optionValueEmpty"})),
+        }
+    }
+
+    fn chat(&self, chat_id: i64) -> Option<&Value> {
+        self.client
+            .script
+            .chats
+            .iter()
+            .find(|chat| chat["id"].as_i64() == Some(chat_id))
+    }
+
+    fn set_tdlib_parameters(&mut self, request: &Value) {
+        let non_empty = |key: &str| request[key].as_str().is_some_and(|text| !text.is_empty());
+        let problem = if request["api_id"].as_i64().unwrap_or_default() <= 0 {
+            Some("Valid api_id must be provided. Can be obtained at https://my.telegram.org")
+        } else if !non_empty("api_hash") {
+            Some("Valid api_hash must be provided. Can be obtained at https://my.telegram.org")
+        } else if !non_empty("system_language_code") {
+            Some("System language code must be non-empty")
+        } else if !non_empty("device_model") {
+            Some("Device model must be non-empty")
+        } else if !non_empty("application_version") {
+            Some("Application version must be non-empty")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return self.answer(error(400, problem));
+        }
+        self.set_auth(Auth::WaitPhoneNumber);
+        self.answer(ok());
+        let connection = if self.client.script.connection_ready {
+            "connectionStateReady"
+        } else {
+            "connectionStateConnecting"
+        };
+        self.emit(json!({"@type": "updateConnectionState", "state": {"@type": connection}}));
+    }
+
+    fn close(&mut self) {
+        self.answer(ok());
+        self.set_auth(Auth::Closing);
+        self.finish_closing();
+    }
+
+    fn log_out(&mut self) {
+        self.set_auth(Auth::LoggingOut);
+        self.answer(ok());
+        self.finish_closing();
+    }
+
+    fn finish_closing(&mut self) {
+        self.set_auth(Auth::Closed);
+        self.state.closed = true;
+        self.client.changed.notify_all();
+    }
+
+    fn check_bot_token(&mut self, token: &str) {
+        if self.state.auth != Auth::WaitPhoneNumber {
+            return self.answer(unexpected("checkAuthenticationBotToken"));
+        }
+        if self.login().bot_token.as_deref() != Some(token) {
+            return self.answer(error(400, "ACCESS_TOKEN_INVALID"));
+        }
+        self.client.become_ready(&mut self.state);
+        self.answer(ok());
+    }
+
+    fn set_phone_number(&mut self, phone: &str) {
+        if self.state.auth != Auth::WaitPhoneNumber {
+            return self.answer(unexpected("setAuthenticationPhoneNumber"));
+        }
+        let expected = self.login().phone_number.as_deref().map(digits);
+        if expected.is_none() || expected != Some(digits(phone)) || digits(phone).is_empty() {
+            return self.answer(error(400, "PHONE_NUMBER_INVALID"));
+        }
+        let next = if self.login().email_address.is_some() {
+            Auth::WaitEmailAddress
+        } else {
+            Auth::WaitCode
+        };
+        self.set_auth(next);
+        self.answer(ok());
+    }
+
+    fn set_email_address(&mut self, address: &str) {
+        if self.state.auth != Auth::WaitEmailAddress {
+            return self.answer(unexpected("setAuthenticationEmailAddress"));
+        }
+        if self.login().email_address.as_deref() != Some(address) {
+            return self.answer(error(400, "EMAIL_ADDRESS_INVALID"));
+        }
+        self.set_auth(Auth::WaitEmailCode);
+        self.answer(ok());
+    }
+
+    fn check_email_code(&mut self, code: &Value) {
+        if self.state.auth != Auth::WaitEmailCode {
+            return self.answer(unexpected("checkAuthenticationEmailCode"));
+        }
+        let right = code["@type"] == "emailAddressAuthenticationCode"
+            && code["code"].as_str() == Some(self.login().email_code.as_str());
+        if !right {
+            return self.answer(error(400, "EMAIL_CODE_INVALID"));
+        }
+        self.set_auth(Auth::WaitCode);
+        self.answer(ok());
+    }
+
+    fn check_code(&mut self, code: &str) {
+        if self.state.auth != Auth::WaitCode {
+            return self.answer(unexpected("checkAuthenticationCode"));
+        }
+        if code != self.login().code {
+            return self.answer(error(400, "PHONE_CODE_INVALID"));
+        }
+        if self.login().register {
+            self.set_auth(Auth::WaitRegistration);
+        } else {
+            self.after_code();
+        }
+        self.answer(ok());
+    }
+
+    /// After the code (and registration): the password if there is one, else logged in.
+    fn after_code(&mut self) {
+        if self.login().password.is_some() {
+            self.set_auth(Auth::WaitPassword);
+        } else {
+            self.client.become_ready(&mut self.state);
+        }
+    }
+
+    fn register_user(&mut self, request: &Value) {
+        if self.state.auth != Auth::WaitRegistration {
+            return self.answer(unexpected("registerUser"));
+        }
+        let first_name = request["first_name"].as_str().unwrap_or_default();
+        if first_name.trim().is_empty() {
+            return self.answer(error(400, "FIRSTNAME_INVALID"));
+        }
+        self.state.me["first_name"] = Value::from(first_name);
+        self.state.me["last_name"] = request["last_name"].clone();
+        self.after_code();
+        self.answer(ok());
+    }
+
+    fn check_password(&mut self, password: &str) {
+        if self.state.auth != Auth::WaitPassword {
+            return self.answer(unexpected("checkAuthenticationPassword"));
+        }
+        if self.login().password.as_deref() != Some(password) {
+            return self.answer(error(400, "PASSWORD_HASH_INVALID"));
+        }
+        self.client.become_ready(&mut self.state);
+        self.answer(ok());
+    }
+
+    fn request_qr_code(&mut self) {
+        if self.state.auth != Auth::WaitPhoneNumber {
+            return self.answer(unexpected("requestQrCodeAuthentication"));
+        }
+        if !self.login().qr {
+            return self.answer(error(400, "QR login is not enabled in the fake script"));
+        }
+        let link = format!(
+            "tg://login?token=ZmFrZS10ZGxpYi1xci10b2tlbi0{}",
+            self.client.id
+        );
+        self.set_auth(Auth::WaitOtherDeviceConfirmation(link));
+        self.answer(ok());
+        self.client.spawn("qr", Client::confirm_qr);
+    }
+
+    fn load_chats(&mut self) {
+        if self.state.chats_loaded {
+            return self.answer(error(404, "Not Found"));
+        }
+        self.state.chats_loaded = true;
+        for chat in &self.client.script.chats {
+            self.emit(json!({"@type": "updateNewChat", "chat": chat}));
+        }
+        self.answer(ok());
+    }
+
+    /// 429 while a flood wait announced earlier has not passed.
+    fn flood_wait(&self) -> Option<Answer> {
+        let left = self
+            .state
+            .flood_until?
+            .saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        let seconds = left.as_secs_f64().ceil().max(1.0);
+        Some(error(
+            429,
+            format!("Too Many Requests: retry after {seconds}"),
+        ))
+    }
+
+    fn start_flood_wait(&mut self, seconds: f64) {
+        if seconds > 0.0 && seconds.is_finite() {
+            self.state.flood_until = Some(Instant::now() + Duration::from_secs_f64(seconds));
+        }
+    }
+
+    fn send_message(&mut self, request: &Value) {
+        let chat_id = request["chat_id"].as_i64().unwrap_or_default();
+        if self.chat(chat_id).is_none() {
+            return self.answer(error(400, "Chat not found"));
+        }
+        let input = &request["input_message_content"];
+        let content = match input["@type"].as_str().unwrap_or_default() {
+            "inputMessageText" => {
+                let mut content = json!({"@type": "messageText", "text": input["text"]});
+                if let Some(options) = input.get("link_preview_options") {
+                    content["link_preview_options"] = options.clone();
+                }
+                content
+            }
+            "inputMessageForwarded" => {
+                let key = (
+                    input["from_chat_id"].as_i64().unwrap_or_default(),
+                    input["message_id"].as_i64().unwrap_or_default(),
+                );
+                match self.state.messages.get(&key) {
+                    Some(message) => message["content"].clone(),
+                    None => return self.answer(error(400, "Message not found")),
+                }
+            }
+            _ => {
+                return self.answer(error(
+                    400,
+                    "fake TDLib: only inputMessageText and inputMessageForwarded can be sent",
+                ));
+            }
+        };
+        if let Some(answer) = self.flood_wait() {
+            return self.answer(answer);
+        }
+        if let Some(send_error) = self.state.send_errors.pop_front() {
+            if let Some(seconds) = send_error.retry_after {
+                self.start_flood_wait(seconds);
+            }
+            return self.answer(Ok(send_error.error));
+        }
+        let reply_to = match request.get("reply_to") {
+            Some(reply) if reply["@type"] == "inputMessageReplyToMessage" => Some(json!({
+                "@type": "messageReplyToMessage",
+                "chat_id": chat_id,
+                "message_id": reply["message_id"],
+            })),
+            Some(reply) if reply["@type"] == "inputMessageReplyToExternalMessage" => Some(json!({
+                "@type": "messageReplyToMessage",
+                "chat_id": reply["chat_id"],
+                "message_id": reply["message_id"],
+            })),
+            _ => None,
+        };
+        let pending = self.pending_message(chat_id, content, reply_to);
+        self.answer(Ok(pending.clone()));
+        self.deliver(pending);
+    }
+
+    /// A message being sent, as TDLib answers it.
+    fn pending_message(&mut self, chat_id: i64, content: Value, reply_to: Option<Value>) -> Value {
+        let id = self.state.next_temporary_id;
+        self.state.next_temporary_id += 1;
+        let mut message = json!({
+            "@type": "message",
+            "id": id,
+            "sender_id": {"@type": "messageSenderUser", "user_id": self.state.me["id"]},
+            "chat_id": chat_id,
+            "sending_state": {"@type": "messageSendingStatePending"},
+            "is_outgoing": true,
+            "can_be_saved": true,
+            "date": self.client.script.unix_time,
+            "content": content,
+        });
+        if let Some(reply_to) = reply_to {
+            message["reply_to"] = reply_to;
+        }
+        complete_message(message)
+    }
+
+    /// After a pending message was answered: `updateNewMessage`, then it fails (if the script
+    /// has a failure left) or succeeds.
+    fn deliver(&mut self, pending: Value) {
+        self.emit(json!({"@type": "updateNewMessage", "message": pending}));
+        let chat_id = pending["chat_id"].as_i64().unwrap_or_default();
+        let old_id = pending["id"].clone();
+        let mut message = pending;
+        if let Some(failure) = self.state.send_failures.pop_front() {
+            let id = self.state.next_temporary_id;
+            self.state.next_temporary_id += 1;
+            message["id"] = Value::from(id);
+            message["sending_state"] = json!({
+                "@type": "messageSendingStateFailed",
+                "error": failure.error,
+                "can_retry": true,
+                "retry_after": failure.retry_after,
+            });
+            let message = complete_message(message);
+            self.state.messages.insert((chat_id, id), message.clone());
+            self.start_flood_wait(failure.retry_after);
+            self.emit(json!({
+                "@type": "updateMessageSendFailed",
+                "message": message,
+                "old_message_id": old_id,
+                "error": failure.error,
+            }));
+        } else {
+            let id = self.state.next_message_id;
+            self.state.next_message_id += 1;
+            message["id"] = Value::from(id);
+            if let Some(fields) = message.as_object_mut() {
+                fields.remove("sending_state");
+            }
+            self.state.messages.insert((chat_id, id), message.clone());
+            self.emit(json!({
+                "@type": "updateMessageSendSucceeded",
+                "message": message,
+                "old_message_id": old_id,
+            }));
+        }
+    }
+
+    fn resend_messages(&mut self, request: &Value) {
+        let chat_id = request["chat_id"].as_i64().unwrap_or_default();
+        if self.chat(chat_id).is_none() {
+            return self.answer(error(400, "Chat not found"));
+        }
+        if let Some(answer) = self.flood_wait() {
+            return self.answer(answer);
+        }
+        let ids: Vec<i64> = request["message_ids"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        let resendable = |id: &i64| {
+            self.state
+                .messages
+                .get(&(chat_id, *id))
+                .is_some_and(|message| {
+                    message["sending_state"]["@type"] == "messageSendingStateFailed"
+                })
+        };
+        if ids.is_empty() || !ids.iter().all(resendable) {
+            return self.answer(error(400, "Message can't be resent"));
+        }
+        let mut pending = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(failed) = self.state.messages.remove(&(chat_id, id)) else {
+                continue;
+            };
+            let reply_to = failed.get("reply_to").cloned();
+            pending.push(self.pending_message(chat_id, failed["content"].clone(), reply_to));
+        }
+        self.answer(Ok(json!({
+            "@type": "messages",
+            "total_count": pending.len(),
+            "messages": pending,
+        })));
+        for message in pending {
+            self.deliver(message);
+        }
+    }
+}
+
+/// Completes a message built by the fake (all its parts come from complete objects).
+fn complete_message(message: Value) -> Value {
+    schema()
+        .complete(&message, "message", "message")
+        .unwrap_or(message)
+}
+
+/// The `test*` functions (they work in any state).
+fn test_function(function: &str, request: &Value) -> Answer {
+    let x = request.get("x").cloned().unwrap_or(Value::Null);
+    let wrap = |type_name: &str| Ok(json!({"@type": type_name, "value": x}));
+    match function {
+        "testCallEmpty" => ok(),
+        "testSquareInt" => {
+            let x = request["x"]
+                .as_i64()
+                .and_then(|x| i32::try_from(x).ok())
+                .unwrap_or_default();
+            Ok(json!({"@type": "testInt", "value": x.wrapping_mul(x)}))
+        }
+        "testCallString" => wrap("testString"),
+        "testCallBytes" => wrap("testBytes"),
+        "testCallVectorInt" => wrap("testVectorInt"),
+        "testCallVectorIntObject" => wrap("testVectorIntObject"),
+        "testCallVectorString" => wrap("testVectorString"),
+        "testCallVectorStringObject" => wrap("testVectorStringObject"),
+        "testReturnError" => Ok(engine::test_return_error(request)),
+        "testUseUpdate" => error(404, "Not Found"),
+        _ => error(400, format!("fake TDLib: {function} is not implemented")),
+    }
+}
