@@ -61,6 +61,10 @@ impl Shared {
     /// Hands an update to the subscribers. Returns true when it closed the client.
     pub(crate) fn publish(&self, update: Update) -> bool {
         let mut closed = false;
+        // The states change under the lossless lock, so that a subscription taken with
+        // `subscribe_with_states` sees each change either in its snapshot or in its stream,
+        // never both and never neither.
+        let mut lossless = lock(&self.lossless);
         match &update {
             Update::AuthorizationState(state) => {
                 closed = matches!(state.authorization_state, AuthorizationState::Closed(_));
@@ -77,7 +81,6 @@ impl Shared {
             _ => {}
         }
         let update = Arc::new(update);
-        let mut lossless = lock(&self.lossless);
         lossless.retain(|subscriber| subscriber.send(update.clone()).is_ok());
         if let Some(updates) = lock(&self.updates).as_ref() {
             // No subscriber is not an error: updates are not kept for later subscribers.
@@ -296,7 +299,7 @@ impl Client {
     }
 
     /// Sends `json` (an object) with a fresh `@extra` and waits for the answer's text.
-    async fn send_text(&self, mut json: String) -> Result<String, Error> {
+    pub(crate) async fn send_text(&self, mut json: String) -> Result<String, Error> {
         let shared = &self.inner.shared;
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
@@ -377,6 +380,27 @@ impl Client {
             lock(&self.inner.shared.lossless).push(sender);
         }
         receiver
+    }
+
+    /// A lossless subscription together with the authorization and connection states it
+    /// starts from: every later change is in the stream, and none before it.
+    pub(crate) fn subscribe_with_states(
+        &self,
+    ) -> (
+        Option<AuthorizationState>,
+        Option<ConnectionState>,
+        mpsc::UnboundedReceiver<Arc<Update>>,
+    ) {
+        let shared = &self.inner.shared;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut lossless = lock(&shared.lossless);
+        if !shared.closed.load(Ordering::Acquire) {
+            lossless.push(sender);
+        }
+        let authorization = shared.authorization.borrow().clone();
+        let connection = shared.connection.borrow().clone();
+        drop(lossless);
+        (authorization, connection, receiver)
     }
 
     /// The last authorization state TDLib reported.

@@ -25,6 +25,7 @@
 //! The threading model (one receive thread per process) is described in the `dispatcher`
 //! module's source. The library itself is found and linked by [`tdlib_sys`].
 
+pub mod auth;
 mod client;
 mod dispatcher;
 mod error;
