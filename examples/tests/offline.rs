@@ -1,22 +1,13 @@
 //! Runs the `offline` example (built by `cargo test` along with this test) and checks what it
 //! prints against the real TDLib.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod support;
 
-fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/offline-<hash> → target/<profile>/examples/<name>
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    deps.parent().unwrap().join("examples").join(name)
-}
+use std::process::Command;
 
 #[test]
 fn offline_example_prints_version_entities_and_a_client_answer() {
-    let output = Command::new(example("offline"))
+    let output = Command::new(support::example("offline"))
         .output()
         .expect("the offline example was built by cargo test");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -39,6 +30,24 @@ fn offline_example_prints_version_entities_and_a_client_answer() {
     );
     assert!(
         stdout.contains("testSquareInt(12) through a client: 144\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "parseMarkdown: \"strong, code and a link\"\n  Bold at 0..6\n  Code at 8..12\n  TextUrl at 17..23\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("testCallString round trip: \"h\u{e9}llo \u{1f30d}\"\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("testCallVectorInt round trip: [-2147483648, 0, 2147483647]\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("testReturnError: TDLib error 429: FLOOD_WAIT_7 (retry after Some(7) s)\n"),
         "{stdout}"
     );
     assert!(stderr.is_empty(), "TDLib's stderr logging is off: {stderr}");

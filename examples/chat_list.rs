@@ -1,0 +1,98 @@
+//! A live chat list: logs in, loads the main chat list, prints each chat as TDLib announces it,
+//! then keeps printing new messages and title changes until Ctrl-C.
+//!
+//! ```text
+//! TDLIB_API_ID=... TDLIB_API_HASH=... TDLIB_BOT_TOKEN=... cargo run --example chat_list
+//! ```
+//! Shows an update subscription that keeps only the kinds it wants ([`Client::updates_where`]),
+//! and what a subscriber that falls behind is told.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use tdlib::enums::{ChatList, Update};
+use tdlib::{Client, Error, UpdateEvent, functions, types};
+use tokio_stream::StreamExt;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (credentials, client) = match common::start("chat_list") {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let mut updates = client.updates_where(|update| {
+        matches!(
+            update,
+            Update::NewChat(_) | Update::ChatTitle(_) | Update::NewMessage(_)
+        )
+    });
+    let outcome = tokio::select! {
+        outcome = async {
+            credentials.log_in(&client).await.map_err(|error| format!("login failed: {error}"))?;
+            load_chats(&client).await.map_err(|error| format!("loadChats failed: {error}"))?;
+            let mut titles = HashMap::new();
+            while let Some(event) = updates.next().await {
+                show(&mut titles, event);
+            }
+            Ok::<(), String>(())
+        } => outcome,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    };
+    let code = match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("chat_list: {why}");
+            ExitCode::FAILURE
+        }
+    };
+    if let Err(error) = client.close().await {
+        eprintln!("chat_list: close failed: {error}");
+    }
+    code
+}
+
+/// Asks TDLib for the main chat list until it has no more; the chats come as `updateNewChat`.
+async fn load_chats(client: &Client) -> Result<(), Error> {
+    loop {
+        let request = functions::LoadChats {
+            chat_list: Some(ChatList::Main(types::ChatListMain {})),
+            limit: 100,
+        };
+        match client.send(request).await {
+            Ok(_) => {}
+            // 404: every chat is loaded.
+            Err(Error::Tdlib { code: 404, .. }) => return Ok(()),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+fn show(titles: &mut HashMap<i64, String>, event: UpdateEvent) {
+    let update = match event {
+        UpdateEvent::Update(update) => update,
+        UpdateEvent::Missed(count) => {
+            println!("(fell behind: {count} updates skipped)");
+            return;
+        }
+    };
+    match &*update {
+        Update::NewChat(new) => {
+            println!("chat {}: {}", new.chat.id, new.chat.title);
+            titles.insert(new.chat.id, new.chat.title.clone());
+        }
+        Update::ChatTitle(change) => {
+            println!("chat {} is now called {}", change.chat_id, change.title);
+            titles.insert(change.chat_id, change.title.clone());
+        }
+        Update::NewMessage(new) => {
+            let title = titles
+                .get(&new.message.chat_id)
+                .map_or("an unknown chat", String::as_str);
+            println!("new message {} in {title}", new.message.id);
+        }
+        _ => {}
+    }
+}
