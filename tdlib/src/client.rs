@@ -1,6 +1,7 @@
 //! [`Client`]: typed requests, update subscriptions, state, and close.
 
 use std::ffi::CString;
+use std::fmt::Write as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -311,7 +312,9 @@ impl Client {
                 "a request must be a JSON object".into(),
             ));
         }
-        json.push_str(&format!(",\"@extra\":{extra}}}"));
+        // Room for the envelope and the NUL, so that neither reallocates (copies) the request.
+        json.reserve(32);
+        let _ = write!(json, ",\"@extra\":{extra}}}");
         let request = CString::new(json)
             .map_err(|_| Error::InvalidRequest("a request must not contain NUL".into()))?;
         let (sender, receiver) = oneshot::channel();
@@ -343,7 +346,8 @@ impl Client {
             None => broadcast::channel(1).1, // closed: a stream that ends at once
         };
         Updates {
-            inner: BroadcastStream::new(receiver),
+            receiver: Some(receiver),
+            stream: None,
         }
     }
 
@@ -508,13 +512,25 @@ pub enum UpdateEvent {
 /// [`UpdateEvent`]s, also readable with [`Updates::next`].
 #[derive(Debug)]
 pub struct Updates {
-    inner: BroadcastStream<Arc<Update>>,
+    /// Read directly by [`Updates::next`] (the fast path: no boxed future per update) until
+    /// the subscription is first polled as a [`Stream`], which moves it into `stream`.
+    receiver: Option<broadcast::Receiver<Arc<Update>>>,
+    stream: Option<BroadcastStream<Arc<Update>>>,
 }
 
 impl Updates {
     /// The next event, or `None` once the client is closed.
     pub async fn next(&mut self) -> Option<UpdateEvent> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+        match &mut self.receiver {
+            Some(receiver) => match receiver.recv().await {
+                Ok(update) => Some(UpdateEvent::Update(update)),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    Some(UpdateEvent::Missed(missed))
+                }
+                Err(broadcast::error::RecvError::Closed) => None,
+            },
+            None => std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await,
+        }
     }
 }
 
@@ -522,7 +538,13 @@ impl Stream for Updates {
     type Item = UpdateEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<UpdateEvent>> {
-        Pin::new(&mut self.inner).poll_next(cx).map(|item| {
+        if let Some(receiver) = self.receiver.take() {
+            self.stream = Some(BroadcastStream::new(receiver));
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Poll::Ready(None);
+        };
+        Pin::new(stream).poll_next(cx).map(|item| {
             item.map(|item| match item {
                 Ok(update) => UpdateEvent::Update(update),
                 Err(BroadcastStreamRecvError::Lagged(missed)) => UpdateEvent::Missed(missed),

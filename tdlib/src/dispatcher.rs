@@ -142,17 +142,24 @@ impl Dispatcher {
     }
 
     fn run(&'static self) {
+        // The client of the last update: bursts of updates come from one client, and this
+        // spares the state lock for each of them. Only `route` removes clients, and it clears
+        // this when it does.
+        let mut last_client: Option<Arc<Shared>> = None;
         loop {
             // SAFETY: this thread is the only caller of td_receive (see the module docs).
             let answer = unsafe { tdlib_sys::td_receive(RECEIVE_TIMEOUT.as_secs_f64()) };
             if !answer.is_null() {
                 // SAFETY: a non-null answer is a NUL-terminated string valid until this thread's
-                // next TDLib call; it is copied here. TDLib escapes all non-ASCII, so a lossy
-                // conversion never alters it.
-                let text = unsafe { CStr::from_ptr(answer) }
-                    .to_string_lossy()
-                    .into_owned();
-                self.route(text);
+                // next TDLib call; `route` is done with it before that (it copies answers to
+                // requests, and decodes updates in place).
+                let bytes = unsafe { CStr::from_ptr(answer) }.to_bytes();
+                // TDLib escapes all non-ASCII, so the text is valid UTF-8 (checked anyway; a
+                // lossy copy is the fallback).
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => self.route(text, &mut last_client),
+                    Err(_) => self.route(&String::from_utf8_lossy(bytes), &mut last_client),
+                }
             }
             let mut state = self.lock();
             if state.clients().is_empty() {
@@ -162,22 +169,33 @@ impl Dispatcher {
         }
     }
 
-    fn route(&self, text: String) {
-        let (client_id, extra) = envelope(&text);
+    fn route(&self, text: &str, last_client: &mut Option<Arc<Shared>>) {
+        let (client_id, extra) = envelope(text);
         if let Some(extra) = extra {
             let pending = self.lock().pending().remove(&extra);
             if let Some(pending) = pending {
                 // The receiver may be gone (future dropped just now): the answer is discarded.
-                let _ = pending.answer.send(text);
+                let _ = pending.answer.send(text.to_owned());
             }
             return;
         }
-        let Some(client) = client_id.and_then(|id| self.lock().clients().get(&id).cloned()) else {
-            return; // An answer to a request sent without @extra, or a client already gone.
+        let Some(client_id) = client_id else {
+            return; // Not from a client (nothing such is expected).
         };
-        match Update::from_json(&text) {
+        let client = match last_client {
+            Some(client) if client.id == client_id => client.clone(),
+            _ => {
+                let Some(client) = self.lock().clients().get(&client_id).cloned() else {
+                    return; // A client already gone.
+                };
+                *last_client = Some(client.clone());
+                client
+            }
+        };
+        match Update::from_json(text) {
             Ok(update) => {
                 if client.publish(update) {
+                    *last_client = None;
                     self.remove_client(client.id);
                 }
             }
@@ -196,23 +214,36 @@ impl Dispatcher {
 }
 
 /// Reads `@client_id` and our numeric `@extra` from the end of a TDLib answer, where TDLib
-/// appends them: `...,"@extra":12,"@client_id":3}`. Keys inside string values are escaped
+/// appends them: `...,"@extra":12,"@client_id":3}`. It reads backwards from the last byte, so
+/// its cost does not grow with the answer. Keys inside string values are escaped
 /// (`\"@extra\"`), so the patterns cannot match inside data.
 pub(crate) fn envelope(text: &str) -> (Option<i32>, Option<u64>) {
-    const CLIENT_ID: &str = ",\"@client_id\":";
-    const EXTRA: &str = ",\"@extra\":";
-    let Some(at) = text.rfind(CLIENT_ID) else {
+    const CLIENT_ID: &[u8] = b",\"@client_id\":";
+    const EXTRA: &[u8] = b",\"@extra\":";
+    let Some(head) = text.as_bytes().strip_suffix(b"}") else {
         return (None, None);
     };
-    let client_id = text[at + CLIENT_ID.len()..]
-        .trim_end_matches('}')
-        .parse()
-        .ok();
-    let head = &text[..at];
-    let extra = head
-        .rfind(EXTRA)
-        .and_then(|start| head[start + EXTRA.len()..].parse().ok());
-    (client_id, extra)
+    let Some((head, client_id)) = number_at_end(head, CLIENT_ID) else {
+        return (None, None);
+    };
+    let extra = number_at_end(head, EXTRA).map(|(_, extra)| extra);
+    (i32::try_from(client_id).ok(), extra)
+}
+
+/// Splits `<head><key><digits>` into the head and the number, if `bytes` ends that way.
+fn number_at_end<'a>(bytes: &'a [u8], key: &[u8]) -> Option<(&'a [u8], u64)> {
+    let digits = bytes
+        .iter()
+        .rev()
+        .take_while(|byte| byte.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    let (rest, number) = bytes.split_at(bytes.len() - digits);
+    let head = rest.strip_suffix(key)?;
+    let number = std::str::from_utf8(number).ok()?.parse().ok()?;
+    Some((head, number))
 }
 
 /// How long `td_receive` waits when nothing comes.
@@ -244,5 +275,17 @@ mod tests {
             (Some(1), None)
         );
         assert_eq!(envelope(r#"{"@type":"ok"}"#), (None, None));
+        assert_eq!(
+            envelope(r#"{"@type":"ok","@client_id":99999999999}"#),
+            (None, None),
+            "not an i32"
+        );
+        assert_eq!(envelope(r#"{"@type":"ok","@client_id":}"#), (None, None));
+        assert_eq!(envelope(""), (None, None));
+        let long = format!(
+            r#"{{"@type":"testString","value":"{}","@extra":7,"@client_id":1}}"#,
+            "x".repeat(100_000)
+        );
+        assert_eq!(envelope(&long), (Some(1), Some(7)));
     }
 }

@@ -226,6 +226,15 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let bytes = self.bytes();
         // Fast path: no escapes. '"' and '\\' are ASCII, so the slice ends on a char boundary.
+        // The two searches are simple enough for the compiler to vectorize, which matters for
+        // long strings.
+        let rest = &bytes[self.pos..];
+        if let Some(end) = rest.iter().position(|&byte| byte == b'"') {
+            if !rest[..end].contains(&b'\\') {
+                self.pos += end + 1;
+                return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
+            }
+        }
         while let Some(&byte) = bytes.get(self.pos) {
             match byte {
                 b'"' => {
@@ -581,6 +590,15 @@ impl Writer {
     pub fn string(&mut self, value: &str) {
         self.out.push('"');
         let bytes = value.as_bytes();
+        // Most strings need no escape; this check vectorizes, the loop below does not.
+        if !bytes
+            .iter()
+            .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+        {
+            self.out.push_str(value);
+            self.out.push('"');
+            return;
+        }
         let mut run = 0;
         for (index, &byte) in bytes.iter().enumerate() {
             let escape = match byte {
