@@ -19,6 +19,8 @@
 //!   updates; [`Client::close`] closes.
 //! - The whole typed API is generated from the schema of the linked TDLib: [`types`],
 //!   [`enums`], [`functions`], [`Object`] (see [`tdlib_types`]).
+//! - [`auth`] logs a client in ([`auth::authorize`] with an [`auth::Authenticator`]: a bot
+//!   token, or a user asked at the terminal, or your own).
 //! - [`execute`] runs a synchronous request without a client; [`raw::execute`] does so with JSON.
 //! - TDLib's log goes to [`tracing`] (see [`logging`]).
 //!
