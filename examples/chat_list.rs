@@ -19,6 +19,8 @@ use tokio_stream::StreamExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Whatever happens below, no client is left open when the process exits.
+    let _closer = tdlib::CloseOnExit::new();
     let (credentials, client) = match common::start("chat_list") {
         Ok(started) => started,
         Err(code) => return code,

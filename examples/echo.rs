@@ -37,6 +37,8 @@ const FLOOD_RETRIES: u32 = 5;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Whatever happens below, no client is left open when the process exits.
+    let _closer = tdlib::CloseOnExit::new();
     let (credentials, client) = match common::start("echo") {
         Ok(started) => started,
         Err(code) => {

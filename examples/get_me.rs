@@ -14,6 +14,8 @@ use tdlib::functions;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Whatever happens below, no client is left open when the process exits.
+    let _closer = tdlib::CloseOnExit::new();
     let (credentials, client) = match common::start("get_me") {
         Ok(started) => started,
         Err(code) => return code,

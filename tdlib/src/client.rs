@@ -26,7 +26,8 @@ pub const DEFAULT_UPDATE_CAPACITY: usize = 4096;
 /// client. Requests can be made from any task or thread.
 ///
 /// Close it with [`Client::close`] before the process exits: TDLib may abort a process that
-/// exits while a client is open. Dropping the last handle of an open client closes it in the
+/// exits while a client is open. A [`CloseOnExit`] held in `main` does that for every client
+/// left open, also when `main` returns early or panics. Dropping the last handle of an open client closes it in the
 /// background (with a warning).
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -550,6 +551,63 @@ impl Stream for Updates {
                 Err(BroadcastStreamRecvError::Lagged(missed)) => UpdateEvent::Missed(missed),
             })
         })
+    }
+}
+
+/// Closes every client of the process that is still open when it is dropped, and waits until
+/// TDLib has reported them closed: hold one in `main` so that the process never exits with an
+/// open client.
+///
+/// TDLib checks at process exit, in its static destructors, that no client is open, and a
+/// process that exits while one is open crashes in many runs (SIGABRT or SIGSEGV, with nothing
+/// printed). This cannot be done from an `atexit` handler: TDLib registers destructors of its
+/// own lazily, while clients work, and those run before any handler registered earlier.
+/// Dropping this guard at the end of `main` (or while a panic unwinds out of it) runs before
+/// all of them. `std::process::exit` skips it: close the clients, or drop the guard, first.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), tdlib::Error> {
+/// let _closer = tdlib::CloseOnExit::new();
+/// let client = tdlib::Client::new()?;
+/// // ... even if this returns early or panics, the client is closed before the process exits.
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "the guard closes the clients when it is dropped"]
+pub struct CloseOnExit {
+    limit: Duration,
+}
+
+impl CloseOnExit {
+    /// A guard that waits up to 10 s for the clients to close.
+    pub fn new() -> CloseOnExit {
+        CloseOnExit {
+            limit: Duration::from_secs(10),
+        }
+    }
+
+    /// A guard that waits up to `limit`.
+    pub fn with_limit(limit: Duration) -> CloseOnExit {
+        CloseOnExit { limit }
+    }
+}
+
+impl Default for CloseOnExit {
+    fn default() -> Self {
+        CloseOnExit::new()
+    }
+}
+
+impl Drop for CloseOnExit {
+    fn drop(&mut self) {
+        if !dispatcher().close_all_blocking(self.limit) {
+            tracing::warn!(
+                target: "tdlib",
+                "TDLib clients were still open when the close-on-exit guard gave up"
+            );
+        }
     }
 }
 

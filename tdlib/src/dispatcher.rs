@@ -141,6 +141,37 @@ impl Dispatcher {
         self.lock().thread_running
     }
 
+    /// Closes every live client and waits, up to `limit`, until TDLib has reported each
+    /// closed and the receive thread has stopped. Returns whether that happened in time.
+    pub(crate) fn close_all_blocking(&self, limit: Duration) -> bool {
+        let open: Vec<i32> = self.lock().clients().keys().copied().collect();
+        for client_id in open {
+            // SAFETY: a valid NUL-terminated request. A client that is already closing
+            // answers "Request aborted", which nobody waits for.
+            unsafe { tdlib_sys::td_send(client_id, c"{\"@type\":\"close\"}".as_ptr()) };
+        }
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let (done, thread) = {
+                let mut state = self.lock();
+                let done = state.clients().is_empty() && !state.thread_running;
+                (done, if done { state.thread.take() } else { None })
+            };
+            if done {
+                // The thread has decided to stop; after the join it is gone, and nothing of
+                // this library is inside TDLib any more.
+                if let Some(thread) = thread {
+                    let _ = thread.join();
+                }
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     fn run(&'static self) {
         // The client of the last update: bursts of updates come from one client, and this
         // spares the state lock for each of them. Only `route` removes clients, and it clears

@@ -35,7 +35,8 @@ mod execute;
 pub mod logging;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_UPDATE_CAPACITY, UpdateEvent, Updates, dispatcher_stats,
+    Client, ClientBuilder, CloseOnExit, DEFAULT_UPDATE_CAPACITY, UpdateEvent, Updates,
+    dispatcher_stats,
 };
 pub use error::Error;
 pub use execute::execute;
