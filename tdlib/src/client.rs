@@ -48,6 +48,9 @@ pub(crate) struct Shared {
     authorization: watch::Sender<Option<AuthorizationState>>,
     connection: watch::Sender<Option<ConnectionState>>,
     closed: AtomicBool,
+    /// Whether `close` was sent (by `Client::close`, the last handle's drop, or
+    /// `CloseOnExit`), so that it is sent once.
+    close_sent: AtomicBool,
 }
 
 impl std::fmt::Debug for Shared {
@@ -60,6 +63,12 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// Claims the sending of `close`: true for the first caller only, and never once the
+    /// client is closed.
+    pub(crate) fn claim_close(&self) -> bool {
+        !self.closed.load(Ordering::Acquire) && !self.close_sent.swap(true, Ordering::AcqRel)
+    }
+
     /// Hands an update to the subscribers. Returns true when it closed the client.
     pub(crate) fn publish(&self, update: Update) -> bool {
         let mut closed = false;
@@ -219,6 +228,7 @@ impl Client {
             authorization: watch::channel(None).0,
             connection: watch::channel(None).0,
             closed: AtomicBool::new(false),
+            close_sent: AtomicBool::new(false),
         });
         dispatcher().add_client(shared.clone()).map_err(|error| {
             Error::InvalidRequest(format!("cannot start the receive thread: {error}"))
@@ -435,6 +445,7 @@ impl Client {
         if self.is_closed() {
             return Ok(());
         }
+        self.inner.shared.close_sent.store(true, Ordering::Release);
         match self.send(functions::Close {}).await {
             Ok(_) | Err(Error::Closed) => {}
             Err(error) => return Err(error),
@@ -449,7 +460,9 @@ impl Client {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        if !self.shared.closed.load(Ordering::Acquire) {
+        if !self.shared.closed.load(Ordering::Acquire)
+            && !self.shared.close_sent.swap(true, Ordering::AcqRel)
+        {
             tracing::warn!(
                 client_id = self.shared.id,
                 "a TDLib client was dropped without close(); closing it in the background"

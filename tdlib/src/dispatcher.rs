@@ -144,11 +144,13 @@ impl Dispatcher {
     /// Closes every live client and waits, up to `limit`, until TDLib has reported each
     /// closed and the receive thread has stopped. Returns whether that happened in time.
     pub(crate) fn close_all_blocking(&self, limit: Duration) -> bool {
-        let open: Vec<i32> = self.lock().clients().keys().copied().collect();
-        for client_id in open {
-            // SAFETY: a valid NUL-terminated request. A client that is already closing
-            // answers "Request aborted", which nobody waits for.
-            unsafe { tdlib_sys::td_send(client_id, c"{\"@type\":\"close\"}".as_ptr()) };
+        let open: Vec<Arc<Shared>> = self.lock().clients().values().cloned().collect();
+        for client in open {
+            // Clients already closed, or being closed, are only waited for.
+            if client.claim_close() {
+                // SAFETY: a valid NUL-terminated request.
+                unsafe { tdlib_sys::td_send(client.id, c"{\"@type\":\"close\"}".as_ptr()) };
+            }
         }
         let deadline = std::time::Instant::now() + limit;
         loop {
