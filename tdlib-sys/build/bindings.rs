@@ -54,6 +54,9 @@ pub fn generate(include_dirs: &[PathBuf], out_dir: &Path, env: &Env) -> Result<(
     if let Some(copy) = env.path("TDLIB_SYS_BINDINGS_OUT") {
         std::fs::copy(&out, &copy)
             .map_err(|error| format!("cannot copy bindings to {}: {error}", copy.display()))?;
+        // Run again when the copy is gone (a missing file counts as changed), not only when
+        // the variable changes: whoever asked for the copy expects it to exist after a build.
+        println!("cargo:rerun-if-changed={}", copy.display());
     }
     Ok(())
 }
