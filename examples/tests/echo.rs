@@ -142,16 +142,8 @@ impl Drop for KillOnDrop {
 #[test]
 fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     let fake = Fake::new("echo", &script());
-    let mut command = Command::new(support::example("echo"));
-    fake.configure(&mut command);
-    command
-        .env("TDLIB_API_ID", "94575")
-        .env("TDLIB_API_HASH", "0123456789abcdef0123456789abcdef")
-        .env("TDLIB_BOT_TOKEN", "4242:echo-test-token")
-        .env("TDLIB_DATA_DIR", fake.dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = support::on_fake(&fake, "echo", "4242:echo-test-token");
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = KillOnDrop(
         command
             .spawn()

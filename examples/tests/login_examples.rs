@@ -31,22 +31,12 @@ fn script() -> serde_json::Value {
     })
 }
 
-fn configured(fake: &Fake, example: &str) -> Command {
-    let mut command = Command::new(support::example(example));
-    fake.configure(&mut command);
-    command
-        .env("TDLIB_API_ID", "94575")
-        .env("TDLIB_API_HASH", "0123456789abcdef0123456789abcdef")
-        .env("TDLIB_BOT_TOKEN", "4242:example-token")
-        .env("TDLIB_DATA_DIR", fake.dir())
-        .stdin(Stdio::null());
-    command
-}
-
 #[test]
 fn get_me_prints_the_account() {
     let fake = Fake::new("get_me", &script());
-    let output = configured(&fake, "get_me").output().unwrap();
+    let output = support::on_fake(&fake, "get_me", "4242:example-token")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -77,7 +67,7 @@ fn get_me_prints_the_account() {
 #[test]
 fn chat_list_shows_chats_then_live_messages_until_sigint() {
     let fake = Fake::new("chat_list", &script());
-    let mut child = configured(&fake, "chat_list")
+    let mut child = support::on_fake(&fake, "chat_list", "4242:example-token")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

@@ -27,8 +27,8 @@ pub const DEFAULT_UPDATE_CAPACITY: usize = 4096;
 ///
 /// Close it with [`Client::close`] before the process exits: TDLib may abort a process that
 /// exits while a client is open. A [`CloseOnExit`] held in `main` does that for every client
-/// left open, also when `main` returns early or panics. Dropping the last handle of an open client closes it in the
-/// background (with a warning).
+/// left open, also when `main` returns early or panics. Dropping the last handle of an open
+/// client closes it in the background (with a warning).
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Handle>,
@@ -460,9 +460,7 @@ impl Client {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        if !self.shared.closed.load(Ordering::Acquire)
-            && !self.shared.close_sent.swap(true, Ordering::AcqRel)
-        {
+        if self.shared.claim_close() {
             tracing::warn!(
                 client_id = self.shared.id,
                 "a TDLib client was dropped without close(); closing it in the background"

@@ -23,15 +23,11 @@ fn leave_clients_open() -> ! {
         let idle = Client::new().unwrap();
         let initialized = Client::new().unwrap();
         initialized
-            .send(functions::SetTdlibParameters {
-                database_directory: directory.display().to_string(),
-                api_id: 94575,
-                api_hash: "0123456789abcdef0123456789abcdef".into(),
-                system_language_code: "en".into(),
-                device_model: "tdlib-rs tests".into(),
-                application_version: "0.1".into(),
-                ..Default::default()
-            })
+            .send(tdlib::auth::parameters(
+                94575,
+                "0123456789abcdef0123456789abcdef",
+                directory.display().to_string(),
+            ))
             .await
             .unwrap();
         let square = busy.send(functions::TestSquareInt { x: 3 }).await.unwrap();

@@ -1,7 +1,25 @@
 //! Finding the example binaries that `cargo test` builds next to the tests.
 
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::SystemTime;
+
+use tdlib_fake_harness::Fake;
+
+/// The built example `name`, run on the fake libtdjson, logged in as the bot with `token`
+/// (which the fake's script must accept), its database in the fake's folder.
+#[allow(dead_code)] // not every test binary runs examples on the fake
+pub fn on_fake(fake: &Fake, name: &str, token: &str) -> Command {
+    let mut command = Command::new(example(name));
+    fake.configure(&mut command);
+    command
+        .env("TDLIB_API_ID", "94575")
+        .env("TDLIB_API_HASH", "0123456789abcdef0123456789abcdef")
+        .env("TDLIB_BOT_TOKEN", token)
+        .env("TDLIB_DATA_DIR", fake.dir())
+        .stdin(Stdio::null());
+    command
+}
 
 /// The built example `name`, checked to be at least as new as every source its dep-info file
 /// (`<name>.d`, written by cargo) lists: `cargo test` builds examples only when no single test

@@ -304,15 +304,15 @@ pub async fn authorize<A: Authenticator + ?Sized>(
         flow.report(authenticator, connection);
     }
     // Asks with `$ask` (which sees TDLib's previous refusal as `$previous`) and sends the
-    // request it builds, until TDLib accepts it, the authenticator gives up, or the attempts
-    // are used up.
+    // request (JSON) it builds, until TDLib accepts it, the authenticator gives up, or the
+    // attempts are used up.
     macro_rules! until_accepted {
         ($step:expr, |$previous:ident| $ask:expr) => {{
             let mut $previous: Option<Error> = None;
             let mut accepted = false;
             for _ in 0..MAX_ATTEMPTS {
                 let request = $ask;
-                match flow.answer(authenticator, request.to_json()).await {
+                match flow.answer(authenticator, request).await {
                     Ok(()) => {
                         accepted = true;
                         break;
@@ -343,7 +343,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                 until_accepted!(step, |previous| {
                     let login = authenticator.login(previous.as_ref()).await?;
                     step = login.step();
-                    LoginRequest(login)
+                    login.into_request()
                 });
             }
             AuthorizationState::WaitCode(state) => {
@@ -353,6 +353,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                             .code(&state.code_info, previous.as_ref())
                             .await?,
                     }
+                    .to_json()
                 });
             }
             AuthorizationState::WaitPassword(state) => {
@@ -360,6 +361,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                     functions::CheckAuthenticationPassword {
                         password: authenticator.password(&state, previous.as_ref()).await?,
                     }
+                    .to_json()
                 });
             }
             AuthorizationState::WaitEmailAddress(_) => {
@@ -367,6 +369,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                     functions::SetAuthenticationEmailAddress {
                         email_address: authenticator.email_address(previous.as_ref()).await?,
                     }
+                    .to_json()
                 });
             }
             AuthorizationState::WaitEmailCode(state) => {
@@ -379,6 +382,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                             types::EmailAddressAuthenticationCode { code },
                         ),
                     }
+                    .to_json()
                 });
             }
             AuthorizationState::WaitRegistration(state) => {
@@ -391,6 +395,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                         last_name: name.last_name,
                         disable_notification: false,
                     }
+                    .to_json()
                 });
             }
             AuthorizationState::WaitOtherDeviceConfirmation(state) => {
@@ -418,27 +423,12 @@ pub async fn authorize<A: Authenticator + ?Sized>(
 }
 
 impl Login {
-    fn step(&self) -> AuthStep {
+    /// The request this login sends (its answer is `ok` whichever it is), as JSON.
+    fn into_request(self) -> String {
         match self {
-            Login::BotToken(_) => AuthStep::BotToken,
-            Login::PhoneNumber(_) => AuthStep::PhoneNumber,
-            Login::QrCode => AuthStep::QrCode,
-        }
-    }
-}
-
-/// The request a [`Login`] sends; its answer is `ok` whichever it is.
-struct LoginRequest(Login);
-
-impl LoginRequest {
-    fn to_json(&self) -> String {
-        match &self.0 {
-            Login::BotToken(token) => functions::CheckAuthenticationBotToken {
-                token: token.clone(),
-            }
-            .to_json(),
+            Login::BotToken(token) => functions::CheckAuthenticationBotToken { token }.to_json(),
             Login::PhoneNumber(phone_number) => functions::SetAuthenticationPhoneNumber {
-                phone_number: phone_number.clone(),
+                phone_number,
                 settings: None,
             }
             .to_json(),
@@ -446,6 +436,14 @@ impl LoginRequest {
                 other_user_ids: Vec::new(),
             }
             .to_json(),
+        }
+    }
+
+    fn step(&self) -> AuthStep {
+        match self {
+            Login::BotToken(_) => AuthStep::BotToken,
+            Login::PhoneNumber(_) => AuthStep::PhoneNumber,
+            Login::QrCode => AuthStep::QrCode,
         }
     }
 }
@@ -528,7 +526,7 @@ impl Flow<'_> {
         authenticator: &mut A,
         request: String,
     ) -> Result<(), Refusal> {
-        let client = self.client.clone();
+        let client = self.client;
         let answer = async move {
             let text = client.send_text(request).await?;
             crate::client::decode_answer::<types::Ok>(&text)
