@@ -570,6 +570,25 @@ impl<'a> Model<'a> {
             );
         }
         out.push_str("                Self::Unrecognized(value) => value.encode(w),\n            }\n        }\n    }\n\n");
+
+        // Typed views: each constructor's struct is a `Variant` of its class, and so is the
+        // class itself (the view that accepts every variant).
+        let _ = writeln!(
+            out,
+            "    impl crate::codec::Variant<{class}> for {class} {{\n        fn view(value: &{class}) -> ::core::option::Option<&Self> {{\n            ::core::option::Option::Some(value)\n        }}\n        fn into_enum(self) -> {class} {{\n            self\n        }}\n    }}\n"
+        );
+        for (def, variant) in &variants {
+            let (view, wrap) = if self.boxed_payload(def) {
+                ("&**value", "Box::new(self)")
+            } else {
+                ("value", "self")
+            };
+            let _ = writeln!(
+                out,
+                "    impl crate::codec::Variant<{class}> for crate::types::{} {{\n        fn view(value: &{class}) -> ::core::option::Option<&Self> {{\n            match value {{\n                {class}::{variant}(value) => ::core::option::Option::Some({view}),\n                _ => ::core::option::Option::None,\n            }}\n        }}\n        fn into_enum(self) -> {class} {{\n            {class}::{variant}({wrap})\n        }}\n    }}\n",
+                pascal(&def.name)
+            );
+        }
     }
 
     fn write_object_enum(&self, out: &mut String, all: &[&Definition]) {

@@ -250,6 +250,51 @@ pub mod enums {
         }
     }
 
+    impl crate::codec::Variant<RichText> for RichText {
+        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+            ::core::option::Option::Some(value)
+        }
+        fn into_enum(self) -> RichText {
+            self
+        }
+    }
+
+    impl crate::codec::Variant<RichText> for crate::types::LinkPreviewText {
+        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+            match value {
+                RichText::LinkPreviewText(value) => ::core::option::Option::Some(value),
+                _ => ::core::option::Option::None,
+            }
+        }
+        fn into_enum(self) -> RichText {
+            RichText::LinkPreviewText(self)
+        }
+    }
+
+    impl crate::codec::Variant<RichText> for crate::types::RichTextBold {
+        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+            match value {
+                RichText::Bold(value) => ::core::option::Option::Some(value),
+                _ => ::core::option::Option::None,
+            }
+        }
+        fn into_enum(self) -> RichText {
+            RichText::Bold(self)
+        }
+    }
+
+    impl crate::codec::Variant<RichText> for crate::types::RichTextPlain {
+        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+            match value {
+                RichText::Plain(value) => ::core::option::Option::Some(value),
+                _ => ::core::option::Option::None,
+            }
+        }
+        fn into_enum(self) -> RichText {
+            RichText::Plain(self)
+        }
+    }
+
 }
 
 /// One struct per TDLib function (request); `Function::Output` is its answer.

@@ -508,9 +508,48 @@ impl<'a> Reader<'a> {
 }
 
 /// Writes TDLib JSON into a `String`.
+///
+/// It keeps track of how deep the text nests, and of what it could not write faithfully (see
+/// [`Writer::problem`]): a value nested deeper than [`MAX_DEPTH`] is cut off there, so that
+/// encoding a hostile, deeply nested value cannot overflow the stack, and raw JSON that is not
+/// one valid JSON value is recorded as a problem.
 #[derive(Debug, Default, Clone)]
 pub struct Writer {
     out: String,
+    depth: usize,
+    max_depth: usize,
+    problem: Option<EncodeError>,
+}
+
+/// Why a [`Writer`]'s text does not faithfully hold the value given to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The value nests deeper than [`MAX_DEPTH`] objects and arrays; the text was cut off.
+    TooDeep,
+    /// Raw JSON (an [`UnknownObject`](crate::codec::UnknownObject)'s) that is not exactly one
+    /// valid JSON value.
+    InvalidRaw(DecodeError),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::TooDeep => write!(f, "the value nests deeper than {MAX_DEPTH} levels"),
+            EncodeError::InvalidRaw(error) => {
+                write!(f, "an unrecognized object holds invalid JSON: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EncodeError::InvalidRaw(error) => Some(error),
+            EncodeError::TooDeep => None,
+        }
+    }
 }
 
 impl Writer {
@@ -521,7 +560,10 @@ impl Writer {
 
     /// A writer that appends to `out`.
     pub fn with_buffer(out: String) -> Writer {
-        Writer { out }
+        Writer {
+            out,
+            ..Writer::default()
+        }
     }
 
     /// The text written.
@@ -529,11 +571,38 @@ impl Writer {
         self.out
     }
 
-    /// Starts an object whose first key is `"@type"`.
-    pub fn begin_object(&mut self, type_name: &str) {
+    /// The deepest nesting of objects and arrays written so far (a top-level object is 1).
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    /// The first thing the text could not hold faithfully, if any.
+    pub fn problem(&self) -> Option<&EncodeError> {
+        self.problem.as_ref()
+    }
+
+    fn report(&mut self, problem: EncodeError) {
+        self.problem.get_or_insert(problem);
+    }
+
+    /// Enters an object or array: false, with the problem recorded, past [`MAX_DEPTH`].
+    fn enter(&mut self) -> bool {
+        self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
+        if self.depth > MAX_DEPTH {
+            self.report(EncodeError::TooDeep);
+            return false;
+        }
+        true
+    }
+
+    /// Starts an object whose first key is `"@type"`. Returns whether its fields should be
+    /// written: false past [`MAX_DEPTH`] (the problem is recorded; end the object anyway).
+    pub fn begin_object(&mut self, type_name: &str) -> bool {
         self.out.push_str("{\"@type\":\"");
         self.out.push_str(type_name);
         self.out.push('"');
+        self.enter()
     }
 
     /// Starts the value of field `name` (always after `@type`, so always after a comma).
@@ -545,6 +614,7 @@ impl Writer {
 
     /// Ends an object.
     pub fn end_object(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
         self.out.push('}');
     }
 
@@ -635,18 +705,285 @@ impl Writer {
     /// A JSON array, each element written by `element`.
     pub fn vec<T>(&mut self, values: &[T], mut element: impl FnMut(&mut Self, &T)) {
         self.out.push('[');
-        for (index, value) in values.iter().enumerate() {
-            if index > 0 {
-                self.out.push(',');
+        if self.enter() {
+            for (index, value) in values.iter().enumerate() {
+                if index > 0 {
+                    self.out.push(',');
+                }
+                element(self, value);
             }
-            element(self, value);
         }
+        self.depth -= 1;
         self.out.push(']');
     }
 
-    /// Appends already-encoded JSON.
+    /// Appends already-encoded JSON, which must be exactly one JSON value (checked with
+    /// [`check_json`]; anything else is recorded as a problem and written as `null`).
     pub fn raw(&mut self, json: &str) {
-        self.out.push_str(json);
+        match check_json(json) {
+            Ok(depth) => {
+                self.max_depth = self.max_depth.max(self.depth + depth);
+                if self.depth + depth > MAX_DEPTH {
+                    self.report(EncodeError::TooDeep);
+                }
+                self.out.push_str(json);
+            }
+            Err(error) => {
+                self.report(EncodeError::InvalidRaw(error));
+                self.out.push_str("null");
+            }
+        }
+    }
+}
+
+/// Checks that `text` is exactly one strict JSON value (RFC 8259: no raw control characters in
+/// strings, no lone UTF-16 surrogate escapes, no `inf`/`nan`, only space, tab, CR and LF as
+/// whitespace) and returns how deeply its objects and arrays nest (`0` for a scalar, `1` for
+/// `{}` or `[1]`).
+///
+/// It does not recurse, so any depth is checked without risk to the stack. What it accepts,
+/// TDLib's own JSON parser accepts too, except that TDLib also refuses nesting deeper than it
+/// allows (which the caller compares with the returned depth).
+///
+/// ```
+/// use tdlib_types::codec::check_json;
+/// assert_eq!(check_json(r#"{"a":[1,{"b":null}]}"#), Ok(3));
+/// assert!(check_json(r#""\ud800""#).is_err(), "a lone surrogate");
+/// assert!(check_json("[1] [2]").is_err(), "two values");
+/// assert!(check_json(&"[".repeat(1_000_000)).is_err());
+/// ```
+pub fn check_json(text: &str) -> Result<usize, DecodeError> {
+    let mut checker = Checker {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    checker.run()
+}
+
+/// The state of [`check_json`]: a position and, in `run`, a stack of open containers.
+struct Checker<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Checker<'_> {
+    fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError {
+            offset: self.pos,
+            kind,
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.bytes.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Result<u8, DecodeError> {
+        self.skip_whitespace();
+        self.bytes
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| self.error(DecodeErrorKind::UnexpectedEnd))
+    }
+
+    fn eat(&mut self, byte: u8, what: &'static str) -> Result<(), DecodeError> {
+        if self.peek()? != byte {
+            return Err(self.error(DecodeErrorKind::Expected(what)));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<usize, DecodeError> {
+        // `true` for an object, `false` for an array; the length is the depth.
+        let mut open: Vec<bool> = Vec::new();
+        let mut deepest = 0;
+        'value: loop {
+            // A value starts here.
+            match self.peek()? {
+                b'{' | b'[' => {
+                    let object = self.bytes[self.pos] == b'{';
+                    self.pos += 1;
+                    open.push(object);
+                    deepest = deepest.max(open.len());
+                    let close = if object { b'}' } else { b']' };
+                    if self.peek()? == close {
+                        self.pos += 1;
+                        open.pop();
+                    } else {
+                        if object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                }
+                b'"' => self.string()?,
+                b't' => self.word("true")?,
+                b'f' => self.word("false")?,
+                b'n' => self.word("null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return Err(self.error(DecodeErrorKind::Expected("a JSON value"))),
+            }
+            // A value ended: close containers until one continues.
+            loop {
+                let Some(&object) = open.last() else {
+                    self.skip_whitespace();
+                    if self.pos != self.bytes.len() {
+                        return Err(self.error(DecodeErrorKind::TrailingCharacters));
+                    }
+                    return Ok(deepest);
+                };
+                let close = if object { b'}' } else { b']' };
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        if object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    byte if byte == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => {
+                        let what = if object { "',' or '}'" } else { "',' or ']'" };
+                        return Err(self.error(DecodeErrorKind::Expected(what)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A key and its colon.
+    fn key(&mut self) -> Result<(), DecodeError> {
+        if self.peek()? != b'"' {
+            return Err(self.error(DecodeErrorKind::Expected("a string")));
+        }
+        self.string()?;
+        self.eat(b':', "':'")
+    }
+
+    fn word(&mut self, word: &'static str) -> Result<(), DecodeError> {
+        if !self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            return Err(self.error(DecodeErrorKind::Expected(word)));
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Result<(), DecodeError> {
+        let invalid = |checker: &Self| checker.error(DecodeErrorKind::InvalidNumber("number"));
+        if self.bytes.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        match self.bytes.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(invalid(self)),
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(invalid(self));
+            }
+        }
+        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(invalid(self));
+            }
+        }
+        Ok(())
+    }
+
+    /// A string from its opening quote: no raw control characters, valid escapes, surrogate
+    /// escapes in pairs. (The text is a `&str`, so its bytes are valid UTF-8.)
+    fn string(&mut self) -> Result<(), DecodeError> {
+        self.pos += 1;
+        loop {
+            let rest = &self.bytes[self.pos..];
+            let run = rest
+                .iter()
+                .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+                .ok_or(DecodeError {
+                    offset: self.bytes.len(),
+                    kind: DecodeErrorKind::UnexpectedEnd,
+                })?;
+            self.pos += run;
+            match self.bytes[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    self.escape()?;
+                }
+                _ => {
+                    return Err(self.error(DecodeErrorKind::Expected(
+                        "no control character in a string",
+                    )));
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u16, DecodeError> {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.error(DecodeErrorKind::UnexpectedEnd))?;
+        let mut value = 0u16;
+        for digit in digits {
+            let nibble = (*digit as char)
+                .to_digit(16)
+                .ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?;
+            value = (value << 4) | nibble as u16;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    fn escape(&mut self) -> Result<(), DecodeError> {
+        let Some(&byte) = self.bytes.get(self.pos) else {
+            return Err(self.error(DecodeErrorKind::UnexpectedEnd));
+        };
+        self.pos += 1;
+        match byte {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
+            b'u' => match self.hex4()? {
+                0xD800..=0xDBFF => {
+                    if !self.bytes[self.pos..].starts_with(b"\\u") {
+                        return Err(self.error(DecodeErrorKind::InvalidEscape));
+                    }
+                    self.pos += 2;
+                    match self.hex4()? {
+                        0xDC00..=0xDFFF => Ok(()),
+                        _ => Err(self.error(DecodeErrorKind::InvalidEscape)),
+                    }
+                }
+                0xDC00..=0xDFFF => Err(self.error(DecodeErrorKind::InvalidEscape)),
+                _ => Ok(()),
+            },
+            _ => Err(self.error(DecodeErrorKind::InvalidEscape)),
+        }
     }
 }
 
@@ -779,11 +1116,11 @@ mod tests {
         assert!(Reader::new("1.").f64().is_err());
         assert!(Reader::new("1e").f64().is_err());
         for value in [0, 1, -1, i64::MAX, i64::MIN, 1234567890123] {
-            let mut w = Writer::new();
-            w.i64_string(value);
-            w.raw(" ");
-            w.i64_number(value);
-            let text = w.finish();
+            let mut string = Writer::new();
+            string.i64_string(value);
+            let mut number = Writer::new();
+            number.i64_number(value);
+            let text = format!("{} {}", string.finish(), number.finish());
             let mut r = Reader::new(&text);
             assert_eq!(r.i64().unwrap(), value);
             assert_eq!(r.i64().unwrap(), value);
@@ -875,5 +1212,81 @@ mod tests {
                 let _ = Reader::new(s).f64();
             }
         }
+    }
+
+    #[test]
+    fn check_json_is_strict_and_measures_depth() {
+        for (text, depth) in [
+            ("0", 0),
+            ("-0.5e+3", 0),
+            (r#""a\u00e9\ud83d\ude00\/""#, 0),
+            ("{}", 1),
+            (" [ 1 , [ ] ] ", 2),
+            (r#"{"a":{"b":[null,true,false]}}"#, 3),
+        ] {
+            assert_eq!(check_json(text), Ok(depth), "{text}");
+        }
+        for bad in [
+            "",
+            " ",
+            "01",
+            "1.",
+            ".5",
+            "+1",
+            "1e",
+            "-",
+            "inf",
+            "nan",
+            "NaN",
+            "tru",
+            "[1,]",
+            r#"{"a":1,}"#,
+            "{'a':1}",
+            r#"{"a"}"#,
+            r#"{1:2}"#,
+            "[1] 2",
+            "\u{feff}{}",
+            "[\u{b}]",
+            "\"a\u{1}b\"",
+            "\"a\tb\"",
+            r#""\ud800""#,
+            r#""\udc00""#,
+            r#""\ud800\u0041""#,
+            r#""\q""#,
+            r#""\u12""#,
+            "\"abc",
+            "[[[",
+            "{\"a\":",
+        ] {
+            assert!(check_json(bad).is_err(), "{bad:?}");
+        }
+        let deep = "[".repeat(1_000_000) + &"]".repeat(1_000_000);
+        assert_eq!(check_json(&deep), Ok(1_000_000), "no recursion, any depth");
+    }
+
+    #[test]
+    fn writer_tracks_depth_and_cuts_recursion() {
+        let mut w = Writer::new();
+        assert!(w.begin_object("a"));
+        w.field("v");
+        w.vec(&[1, 2], |w, v| w.i64_number(*v));
+        w.end_object();
+        assert_eq!((w.max_depth(), w.problem()), (2, None));
+        let mut w = Writer::new();
+        for _ in 0..MAX_DEPTH {
+            assert!(w.begin_object("x"));
+            w.field("y");
+        }
+        assert!(!w.begin_object("x"), "past the limit");
+        assert_eq!(w.problem(), Some(&EncodeError::TooDeep));
+        let mut w = Writer::new();
+        w.raw(r#"{"@type":"x","a":[[1]]}"#);
+        assert_eq!((w.max_depth(), w.problem()), (3, None));
+        w.raw("{\"@type\":\"x\"} ,\"@extra\":1");
+        assert!(matches!(w.problem(), Some(EncodeError::InvalidRaw(_))));
+        assert!(
+            w.finish().ends_with("null"),
+            "invalid raw JSON is not written"
+        );
     }
 }

@@ -11,7 +11,9 @@ mod json;
 
 use std::borrow::Cow;
 
-pub use json::{DecodeError, DecodeErrorKind, MAX_DEPTH, Reader, Seq, Writer};
+pub use json::{
+    DecodeError, DecodeErrorKind, EncodeError, MAX_DEPTH, Reader, Seq, Writer, check_json,
+};
 
 /// A TDLib object or function: its `@type` name and its fields' codecs.
 pub trait TlObject: Sized + Default {
@@ -76,6 +78,28 @@ pub trait Function: TlObject + Encode {
 /// ```
 pub trait Synchronous: Function {}
 
+/// `Self` is one constructor of the abstract class `E` (its struct, e.g.
+/// [`types::UpdateNewMessage`](crate::types::UpdateNewMessage) for
+/// [`enums::Update`](crate::enums::Update)), or `E` itself: a typed view into a value of the
+/// class's enum, without copying.
+///
+/// ```
+/// use tdlib_types::codec::Variant;
+/// use tdlib_types::{enums, types};
+///
+/// let entity = enums::TextEntityType::Bold(types::TextEntityTypeBold {});
+/// assert!(types::TextEntityTypeBold::view(&entity).is_some());
+/// assert!(types::TextEntityTypeItalic::view(&entity).is_none());
+/// assert!(enums::TextEntityType::view(&entity).is_some(), "the class views every variant");
+/// assert_eq!(types::TextEntityTypeBold {}.into_enum(), entity);
+/// ```
+pub trait Variant<E>: Sized + 'static {
+    /// `Self` inside `value`, if `value` holds a `Self`.
+    fn view(value: &E) -> Option<&Self>;
+    /// `Self` as a value of the enum.
+    fn into_enum(self) -> E;
+}
+
 impl<T: TlObject> Decode for T {
     /// `null` reads as the default value, as TDLib reads it ("no object").
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -89,8 +113,9 @@ impl<T: TlObject> Decode for T {
 
 impl<T: TlObject> Encode for T {
     fn encode(&self, w: &mut Writer) {
-        w.begin_object(T::TYPE);
-        self.encode_fields(w);
+        if w.begin_object(T::TYPE) {
+            self.encode_fields(w);
+        }
         w.end_object();
     }
 }
