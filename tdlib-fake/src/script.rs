@@ -50,6 +50,9 @@ pub struct Login {
     pub phone_number: Option<String>,
     /// The code for `checkAuthenticationCode`.
     pub code: String,
+    /// A code that came too late: refused with `PHONE_CODE_EXPIRED`, after the state went back
+    /// to `authorizationStateWaitPhoneNumber` (TDLib moves on while the answer is on its way).
+    pub expired_code: Option<String>,
     /// When set, the phone login first asks for this email address and then for `email_code`.
     pub email_address: Option<String>,
     /// The code for `checkAuthenticationEmailCode`.
@@ -96,6 +99,8 @@ pub enum Step {
 pub struct SendError {
     /// A complete `error` object.
     pub error: Value,
+    /// The chat whose next send gets it; `None`: the next send in any chat.
+    pub chat_id: Option<i64>,
     /// The flood wait it announces, read from its message ("retry after N", "FLOOD_WAIT_N").
     pub retry_after: Option<f64>,
 }
@@ -200,11 +205,27 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
         .iter()
         .enumerate()
         .map(|(index, error)| {
+            // `chat_id` belongs to the script, not to the error object.
+            let mut error = error.clone();
+            let chat_id =
+                match error
+                    .as_object_mut()
+                    .and_then(|fields| fields.remove("chat_id"))
+                {
+                    None => None,
+                    Some(chat_id) => Some(chat_id.as_i64().ok_or_else(|| {
+                        format!("send_errors[{index}].chat_id: expected a chat id")
+                    })?),
+                };
             let error = schema
-                .complete(error, "error", &format!("send_errors[{index}]"))
+                .complete(&error, "error", &format!("send_errors[{index}]"))
                 .map_err(|error| error.with_path())?;
             let retry_after = retry_after(error["message"].as_str().unwrap_or_default());
-            Ok(SendError { error, retry_after })
+            Ok(SendError {
+                error,
+                chat_id,
+                retry_after,
+            })
         })
         .collect::<Result<Vec<_>, String>>()?;
     let send_failures = list(top, "send_failures")?
@@ -251,6 +272,7 @@ fn login(value: &Value) -> Result<Login, String> {
             "bot_token",
             "phone_number",
             "code",
+            "expired_code",
             "email_address",
             "email_code",
             "password",
@@ -284,6 +306,7 @@ fn login(value: &Value) -> Result<Login, String> {
         bot_token: text("bot_token")?,
         phone_number: text("phone_number")?,
         code: text("code")?.unwrap_or_else(|| DEFAULT_CODE.to_owned()),
+        expired_code: text("expired_code")?,
         email_address: text("email_address")?,
         email_code: text("email_code")?.unwrap_or_else(|| DEFAULT_CODE.to_owned()),
         password: text("password")?,

@@ -81,8 +81,9 @@ struct State {
     messages: HashMap<(i64, i64), Value>,
     send_errors: VecDeque<SendError>,
     send_failures: VecDeque<SendFailure>,
-    /// Until then, every send gets 429 (the program did not wait out a flood wait).
-    flood_until: Option<Instant>,
+    /// Until then, every send in that chat gets 429 (the program did not wait out a flood
+    /// wait). Telegram's flood waits for sending are per chat.
+    flood_until: HashMap<i64, Instant>,
     next_temporary_id: i64,
     next_message_id: i64,
     chats_loaded: bool,
@@ -107,7 +108,7 @@ impl Client {
             messages: HashMap::new(),
             send_errors: script.send_errors.iter().cloned().collect(),
             send_failures: script.send_failures.iter().cloned().collect(),
-            flood_until: None,
+            flood_until: HashMap::new(),
             next_temporary_id: FIRST_TEMPORARY_ID,
             next_message_id: FIRST_MESSAGE_ID,
             chats_loaded: false,
@@ -726,6 +727,10 @@ impl Call<'_> {
         if self.state.auth != Auth::WaitCode {
             return self.answer(unexpected("checkAuthenticationCode"));
         }
+        if self.login().expired_code.as_deref() == Some(code) {
+            self.set_auth(Auth::WaitPhoneNumber);
+            return self.answer(error(400, "PHONE_CODE_EXPIRED"));
+        }
         if code != self.login().code {
             return self.answer(error(400, "PHONE_CODE_INVALID"));
         }
@@ -798,11 +803,12 @@ impl Call<'_> {
         self.answer(ok());
     }
 
-    /// 429 while a flood wait announced earlier has not passed.
-    fn flood_wait(&self) -> Option<Answer> {
+    /// 429 while a flood wait announced earlier for `chat_id` has not passed.
+    fn flood_wait(&self, chat_id: i64) -> Option<Answer> {
         let left = self
             .state
-            .flood_until?
+            .flood_until
+            .get(&chat_id)?
             .saturating_duration_since(Instant::now());
         if left.is_zero() {
             return None;
@@ -814,9 +820,10 @@ impl Call<'_> {
         ))
     }
 
-    fn start_flood_wait(&mut self, seconds: f64) {
+    fn start_flood_wait(&mut self, chat_id: i64, seconds: f64) {
         if seconds > 0.0 && seconds.is_finite() {
-            self.state.flood_until = Some(Instant::now() + Duration::from_secs_f64(seconds));
+            let until = Instant::now() + Duration::from_secs_f64(seconds);
+            self.state.flood_until.insert(chat_id, until);
         }
     }
 
@@ -851,12 +858,17 @@ impl Call<'_> {
                 ));
             }
         };
-        if let Some(answer) = self.flood_wait() {
+        if let Some(answer) = self.flood_wait(chat_id) {
             return self.answer(answer);
         }
-        if let Some(send_error) = self.state.send_errors.pop_front() {
+        let for_this_chat = self
+            .state
+            .send_errors
+            .iter()
+            .position(|error| error.chat_id.is_none_or(|chat| chat == chat_id));
+        if let Some(send_error) = for_this_chat.and_then(|at| self.state.send_errors.remove(at)) {
             if let Some(seconds) = send_error.retry_after {
-                self.start_flood_wait(seconds);
+                self.start_flood_wait(chat_id, seconds);
             }
             return self.answer(Ok(send_error.error));
         }
@@ -918,7 +930,7 @@ impl Call<'_> {
             });
             let message = complete_message(message);
             self.state.messages.insert((chat_id, id), message.clone());
-            self.start_flood_wait(failure.retry_after);
+            self.start_flood_wait(chat_id, failure.retry_after);
             self.emit(json!({
                 "@type": "updateMessageSendFailed",
                 "message": message,
@@ -946,7 +958,7 @@ impl Call<'_> {
         if self.chat(chat_id).is_none() {
             return self.answer(error(400, "Chat not found"));
         }
-        if let Some(answer) = self.flood_wait() {
+        if let Some(answer) = self.flood_wait(chat_id) {
             return self.answer(answer);
         }
         let ids: Vec<i64> = request["message_ids"]

@@ -369,6 +369,36 @@ fn extra_is_echoed_as_written() {
     );
 }
 
+#[test]
+fn requests_nested_deeper_than_tdlib_allows_lose_their_extra_as_in_tdlib() {
+    // Levels as TDLib 1.8.65 counts them: the request object is 1; a scalar counts too.
+    let with_junk =
+        |junk: String| format!(r#"{{"@extra":12345,"@type":"testSquareInt","x":3,"junk":{junk}}}"#);
+    let arrays =
+        |count: usize, inner: &str| format!("{}{inner}{}", "[".repeat(count), "]".repeat(count));
+    // 99 arrays around a number: the number is at level 101.
+    let text = with_junk(arrays(99, "1"));
+    let fits = Request::parse(&text);
+    assert!(fits.parsed.is_ok());
+    assert_eq!(fits.extra.as_deref(), Some("12345"));
+    // 100 empty arrays: the innermost is at level 101.
+    assert!(Request::parse(&with_junk(arrays(100, ""))).parsed.is_ok());
+    for too_deep in [arrays(100, "1"), arrays(101, ""), arrays(100_000, "")] {
+        let text = with_junk(too_deep);
+        let request = Request::parse(&text);
+        assert_eq!(
+            request.parsed.unwrap_err(),
+            "Failed to parse request as JSON object: Too big object depth"
+        );
+        assert_eq!(request.extra, None, "TDLib answers without @extra");
+    }
+    let in_a_string = with_junk(format!("\"{}\"", "[".repeat(1000)));
+    assert!(
+        Request::parse(&in_a_string).parsed.is_ok(),
+        "brackets in strings do not count"
+    );
+}
+
 /// A client with its own queue, driven like a program would.
 struct TestClient {
     client: Arc<Client>,
