@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tdlib::enums::{OptionValue, Update};
-use tdlib::{Client, UpdateEvent, functions};
+use tdlib::{Client, Event, functions};
 
 const ROUNDS: usize = 5;
 const B1_REQUESTS: usize = 20_000;
@@ -64,7 +64,7 @@ fn rounds(operations: usize, mut round: impl FnMut() -> Duration) -> Stats {
 /// The receive thread of the client stops after the last close; the raw loop must not receive
 /// before that (two receivers abort the process).
 fn wait_for_receive_thread_to_stop() {
-    while tdlib::dispatcher_stats().1 {
+    while tdlib::health().receiving {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -410,7 +410,7 @@ fn memory_benchmarks(runtime: &tokio::runtime::Runtime) -> Vec<String> {
         let clients: Vec<Client> = (0..IDLE_CLIENTS).map(|_| Client::new().unwrap()).collect();
         for client in &clients {
             let mut states = client.authorization_states();
-            let _ = states.wait_for(Option::is_some).await;
+            let _ = states.wait_for(|_| true).await;
         }
         let (_, peak) = rss_kib();
         for client in clients {
@@ -431,7 +431,7 @@ fn memory_benchmarks(runtime: &tokio::runtime::Runtime) -> Vec<String> {
                 tokio::spawn(async move { client.send(functions::TestNetwork {}).await })
             })
             .collect();
-        while tdlib::dispatcher_stats().0 < PENDING {
+        while tdlib::health().pending_requests < PENDING {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let (after, peak) = rss_kib();
@@ -486,14 +486,15 @@ async fn fan_out_round(subscribers: usize, lossless: bool) -> FanOut {
         .unwrap();
     let mut tasks = Vec::new();
     if lossless {
-        let mut updates = client.lossless_updates();
+        let mut updates = client.subscription::<Update>().lossless().subscribe();
         tasks.push(tokio::spawn(async move {
             let mut received = 0u64;
-            while let Some(update) = updates.recv().await {
-                if is_end(&update) {
-                    break;
+            while let Some(event) = updates.recv().await {
+                match event {
+                    Event::Update(update) if is_end(update.update()) => break,
+                    Event::Update(_) => received += 1,
+                    _ => panic!("a lossless subscription has only updates"),
                 }
-                received += 1;
             }
             (received, 0u64)
         }));
@@ -502,14 +503,15 @@ async fn fan_out_round(subscribers: usize, lossless: bool) -> FanOut {
         let mut updates = client.updates();
         tasks.push(tokio::spawn(async move {
             let (mut received, mut lags) = (0u64, 0u64);
-            while let Some(event) = updates.next().await {
+            while let Some(event) = updates.recv().await {
                 match event {
-                    UpdateEvent::Update(update) if is_end(&update) => break,
-                    UpdateEvent::Update(update) => {
-                        std::hint::black_box(Arc::as_ptr(&update));
+                    Event::Update(update) if is_end(update.update()) => break,
+                    Event::Update(update) => {
+                        std::hint::black_box(Arc::as_ptr(update.update()));
                         received += 1;
                     }
-                    UpdateEvent::Missed(_) => lags += 1,
+                    Event::Missed(_) => lags += 1,
+                    _ => break,
                 }
             }
             (received, lags)

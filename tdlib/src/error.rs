@@ -1,90 +1,324 @@
-//! The one error type of the client.
+//! [`Error`]: the one error type of the client, opaque, in the manner of tokio-postgres: what
+//! happened is asked with predicates ([`Error::is_closed`], [`Error::code`], ...), and the
+//! underlying cause, if any, is its [`source`](std::error::Error::source).
+//!
+//! Nothing here ever prints more than a short prefix of an answer TDLib gave: answers can hold
+//! private messages, and an error is the thing most likely to end up in a log.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-use tdlib_types::codec::DecodeError;
+use tdlib_types::codec::{DecodeError, EncodeError};
 
-/// Why a request to TDLib did not give its answer.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Error {
-    /// TDLib answered with an error object.
+/// Why a request to TDLib did not give its answer. Cheap to clone.
+#[derive(Clone)]
+pub struct Error(Arc<Inner>);
+
+struct Inner {
+    kind: Kind,
+    cause: Option<Cause>,
+}
+
+#[derive(Clone)]
+enum Cause {
+    Decode(DecodeError),
+    Encode(EncodeError),
+    Io(Arc<std::io::Error>),
+}
+
+enum Kind {
     Tdlib {
-        /// TDLib's error code (usually an HTTP-like code: 400, 401, 404, 429, 500; not always).
         code: i32,
-        /// TDLib's message, e.g. `FLOOD_WAIT_31`.
         message: String,
     },
-    /// The client is closed (or closing): the request was aborted or never sent.
+    Closed,
+    Timeout,
+    Decode {
+        expected: &'static str,
+        answer: Excerpt,
+    },
+    InvalidRequest(String),
+    VersionMismatch {
+        library: String,
+        api: String,
+    },
+    Spawn,
+    ReceiveFailed(String),
+}
+
+/// What kind of failure an [`Error`] is, for matching. New kinds may be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// TDLib answered with an error object ([`Error::code`], [`Error::message`]).
+    Tdlib,
+    /// The client is closed or closing: the request was aborted or never sent.
     Closed,
     /// No answer within the time given to the request.
     Timeout,
-    /// TDLib's answer could not be decoded into the expected type. The JSON is kept.
-    Decode {
-        /// The type the answer should have been.
-        expected: &'static str,
-        /// What was wrong with it.
-        error: DecodeError,
-        /// The answer as TDLib sent it.
-        json: String,
-    },
-    /// The request cannot be sent (for example a JSON value that is not an object).
-    InvalidRequest(String),
+    /// TDLib's answer could not be decoded into the expected type.
+    Decode,
+    /// The request was refused before it reached TDLib (malformed, too deep, or one that
+    /// would make TDLib abort the process).
+    InvalidRequest,
     /// The linked TDLib is not the release the typed API was generated for.
-    VersionMismatch {
-        /// What the library reports (`version`, and `commit_hash` when it knows it).
-        library: String,
-        /// The release the API was generated for.
-        api: String,
-    },
+    VersionMismatch,
+    /// The receive thread could not be started.
+    Spawn,
+    /// The receive loop failed (a panic while routing TDLib's output); every request then
+    /// pending was ended with this error. Later clients get a working loop.
+    ReceiveFailed,
+}
+
+/// How many bytes of an answer an error keeps to show.
+const EXCERPT: usize = 40;
+
+/// The first bytes of an answer and its full length: enough to recognize it in a log, not
+/// enough to leak a private message.
+struct Excerpt {
+    prefix: String,
+    len: usize,
+}
+
+impl Excerpt {
+    fn of(answer: &str) -> Excerpt {
+        let mut end = answer.len().min(EXCERPT);
+        while !answer.is_char_boundary(end) {
+            end -= 1;
+        }
+        Excerpt {
+            prefix: answer[..end].to_owned(),
+            len: answer.len(),
+        }
+    }
+}
+
+impl fmt::Display for Excerpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.prefix.len() == self.len {
+            write!(f, "{:?}", self.prefix)
+        } else {
+            write!(f, "{:?}... ({} bytes)", self.prefix, self.len)
+        }
+    }
 }
 
 impl Error {
-    /// For a TDLib error asking to wait (`FLOOD_WAIT_N`, or "Too Many Requests: retry after N"),
-    /// the number of seconds to wait.
-    pub fn retry_after(&self) -> Option<u64> {
-        let Error::Tdlib { message, .. } = self else {
-            return None;
-        };
+    fn new(kind: Kind, cause: Option<Cause>) -> Error {
+        Error(Arc::new(Inner { kind, cause }))
+    }
+
+    /// TDLib's error object (`code`, `message`).
+    pub(crate) fn tdlib(code: i32, message: String) -> Error {
+        Error::new(Kind::Tdlib { code, message }, None)
+    }
+
+    pub(crate) fn closed() -> Error {
+        Error::new(Kind::Closed, None)
+    }
+
+    pub(crate) fn timeout() -> Error {
+        Error::new(Kind::Timeout, None)
+    }
+
+    pub(crate) fn decode(expected: &'static str, answer: &str, error: DecodeError) -> Error {
+        Error::new(
+            Kind::Decode {
+                expected,
+                answer: Excerpt::of(answer),
+            },
+            Some(Cause::Decode(error)),
+        )
+    }
+
+    pub(crate) fn invalid_request(why: impl Into<String>) -> Error {
+        Error::new(Kind::InvalidRequest(why.into()), None)
+    }
+
+    pub(crate) fn invalid_json(why: impl Into<String>, error: DecodeError) -> Error {
+        Error::new(Kind::InvalidRequest(why.into()), Some(Cause::Decode(error)))
+    }
+
+    pub(crate) fn unencodable(error: EncodeError) -> Error {
+        Error::new(
+            Kind::InvalidRequest("the request cannot be written as TDLib's JSON".into()),
+            Some(Cause::Encode(error)),
+        )
+    }
+
+    pub(crate) fn version_mismatch(library: String, api: String) -> Error {
+        Error::new(Kind::VersionMismatch { library, api }, None)
+    }
+
+    pub(crate) fn spawn(error: std::io::Error) -> Error {
+        Error::new(Kind::Spawn, Some(Cause::Io(Arc::new(error))))
+    }
+
+    pub(crate) fn receive_failed(why: impl Into<String>) -> Error {
+        Error::new(Kind::ReceiveFailed(why.into()), None)
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match &self.0.kind {
+            Kind::Tdlib { .. } => ErrorKind::Tdlib,
+            Kind::Closed => ErrorKind::Closed,
+            Kind::Timeout => ErrorKind::Timeout,
+            Kind::Decode { .. } => ErrorKind::Decode,
+            Kind::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Kind::VersionMismatch { .. } => ErrorKind::VersionMismatch,
+            Kind::Spawn => ErrorKind::Spawn,
+            Kind::ReceiveFailed(_) => ErrorKind::ReceiveFailed,
+        }
+    }
+
+    /// Whether TDLib answered with an error object.
+    pub fn is_tdlib(&self) -> bool {
+        matches!(self.0.kind, Kind::Tdlib { .. })
+    }
+
+    /// Whether the client is closed (or closing), so the request was aborted or never sent.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.0.kind, Kind::Closed)
+    }
+
+    /// Whether the time given to the request ran out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.0.kind, Kind::Timeout)
+    }
+
+    /// Whether the request was refused before it reached TDLib.
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self.0.kind, Kind::InvalidRequest(_))
+    }
+
+    /// Whether TDLib's answer could not be decoded into the expected type.
+    pub fn is_decode(&self) -> bool {
+        matches!(self.0.kind, Kind::Decode { .. })
+    }
+
+    /// Whether the request ended because the receive loop failed.
+    pub fn is_receive_failed(&self) -> bool {
+        matches!(self.0.kind, Kind::ReceiveFailed(_))
+    }
+
+    /// TDLib's error code (usually HTTP-like: 400, 401, 404, 429, 500; not always), for an
+    /// error TDLib answered.
+    pub fn code(&self) -> Option<i32> {
+        match &self.0.kind {
+            Kind::Tdlib { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// TDLib's error message (e.g. `FLOOD_WAIT_31`, `CHAT_NOT_FOUND`), for an error TDLib
+    /// answered.
+    pub fn message(&self) -> Option<&str> {
+        match &self.0.kind {
+            Kind::Tdlib { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// For a TDLib error asking to wait (`FLOOD_WAIT_N`, or "Too Many Requests: retry after
+    /// N"), how long to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let message = self.message()?;
         let digits = message
             .strip_prefix("FLOOD_WAIT_")
             .or_else(|| message.rsplit_once("retry after ").map(|(_, rest)| rest))?;
         let end = digits
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(digits.len());
-        digits[..end].parse().ok()
+        digits[..end].parse().ok().map(Duration::from_secs)
     }
+}
 
-    /// Whether the error means the client is closed.
-    pub fn is_closed(&self) -> bool {
-        matches!(self, Error::Closed)
+/// Long messages (a `testReturnError` can carry anything) are cut in `Display` and `Debug`;
+/// [`Error::message`] has the whole text.
+fn short(text: &str) -> String {
+    const LIMIT: usize = 200;
+    if text.len() <= LIMIT {
+        return text.to_owned();
     }
+    let mut end = LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Tdlib { code, message } => write!(f, "TDLib error {code}: {message}"),
-            Error::Closed => f.write_str("the TDLib client is closed"),
-            Error::Timeout => f.write_str("TDLib did not answer in time"),
-            Error::Decode {
-                expected, error, ..
-            } => write!(f, "cannot decode TDLib's answer as {expected}: {error}"),
-            Error::InvalidRequest(why) => write!(f, "invalid request: {why}"),
-            Error::VersionMismatch { library, api } => write!(
+        match &self.0.kind {
+            Kind::Tdlib { code, message } => write!(f, "TDLib error {code}: {}", short(message)),
+            Kind::Closed => f.write_str("the TDLib client is closed"),
+            Kind::Timeout => f.write_str("TDLib did not answer in time"),
+            Kind::Decode { expected, answer } => {
+                write!(f, "cannot decode TDLib's answer {answer} as {expected}")?;
+                if let Some(Cause::Decode(error)) = &self.0.cause {
+                    write!(f, ": {error}")?;
+                }
+                Ok(())
+            }
+            Kind::InvalidRequest(why) => {
+                write!(f, "invalid request: {}", short(why))?;
+                match &self.0.cause {
+                    Some(Cause::Decode(error)) => write!(f, ": {error}"),
+                    Some(Cause::Encode(error)) => write!(f, ": {error}"),
+                    _ => Ok(()),
+                }
+            }
+            Kind::VersionMismatch { library, api } => write!(
                 f,
                 "the linked TDLib is {library}, but the typed API was generated for TDLib {api}; \
                  link the matching library (or allow the mismatch with ClientBuilder::allow_version_mismatch)"
             ),
+            Kind::Spawn => f.write_str("cannot start the receive thread"),
+            Kind::ReceiveFailed(why) => write!(f, "the receive loop failed: {}", short(why)),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Error");
+        debug.field("kind", &self.kind());
+        match &self.0.kind {
+            Kind::Tdlib { code, message } => {
+                debug.field("code", code).field("message", &short(message));
+            }
+            Kind::Decode { expected, answer } => {
+                debug
+                    .field("expected", expected)
+                    .field("answer", &format_args!("{answer}"));
+            }
+            Kind::InvalidRequest(why) | Kind::ReceiveFailed(why) => {
+                debug.field("why", &short(why));
+            }
+            Kind::VersionMismatch { library, api } => {
+                debug.field("library", library).field("api", api);
+            }
+            Kind::Closed | Kind::Timeout | Kind::Spawn => {}
+        }
+        if let Some(cause) = &self.0.cause {
+            match cause {
+                Cause::Decode(error) => debug.field("cause", error),
+                Cause::Encode(error) => debug.field("cause", error),
+                Cause::Io(error) => debug.field("cause", error),
+            };
+        }
+        debug.finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Decode { error, .. } => Some(error),
-            _ => None,
+        match self.0.cause.as_ref()? {
+            Cause::Decode(error) => Some(error),
+            Cause::Encode(error) => Some(error),
+            Cause::Io(error) => Some(&**error),
         }
     }
 }
@@ -107,54 +341,88 @@ pub(crate) fn check_version(
     } else {
         version.to_owned()
     };
-    Err(Error::VersionMismatch {
+    Err(Error::version_mismatch(
         library,
-        api: format!("{api_version} (commit {api_commit})"),
-    })
+        format!("{api_version} (commit {api_commit})"),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error as _;
+
     use super::*;
 
     #[test]
     fn version_check() {
-        assert_eq!(
-            check_version("1.8.65", "GITDIR-NOTFOUND", "1.8.65", "062f"),
-            Ok(())
-        );
-        assert_eq!(check_version("1.8.65", "062f", "1.8.65", "062f"), Ok(()));
+        assert!(check_version("1.8.65", "GITDIR-NOTFOUND", "1.8.65", "062f").is_ok());
+        assert!(check_version("1.8.65", "062f", "1.8.65", "062f").is_ok());
         let error = check_version("1.8.60", "GITDIR-NOTFOUND", "1.8.65", "062f").unwrap_err();
-        assert_eq!(
-            error,
-            Error::VersionMismatch {
-                library: "1.8.60".into(),
-                api: "1.8.65 (commit 062f)".into()
-            }
-        );
-        assert!(error.to_string().contains("allow_version_mismatch"));
+        assert_eq!(error.kind(), ErrorKind::VersionMismatch);
+        let text = error.to_string();
+        assert!(text.contains("is 1.8.60,") && text.contains("1.8.65 (commit 062f)"));
+        assert!(text.contains("allow_version_mismatch"));
         assert!(
             check_version("1.8.65", "abcd", "1.8.65", "062f").is_err(),
             "same version, other commit"
         );
     }
 
-    fn tdlib(code: i32, message: &str) -> Error {
-        Error::Tdlib {
-            code,
-            message: message.into(),
-        }
+    #[test]
+    fn retry_after_reads_both_forms() {
+        let wait = |message: &str| Error::tdlib(429, message.into()).retry_after();
+        assert_eq!(wait("FLOOD_WAIT_31"), Some(Duration::from_secs(31)));
+        assert_eq!(
+            wait("Too Many Requests: retry after 7"),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(wait("CHAT_NOT_FOUND"), None);
+        assert_eq!(wait("FLOOD_WAIT_"), None);
+        assert_eq!(wait("FLOOD_WAIT_99999999999999999999999"), None);
+        assert_eq!(Error::closed().retry_after(), None);
     }
 
     #[test]
-    fn retry_after_reads_both_forms() {
-        assert_eq!(tdlib(429, "FLOOD_WAIT_31").retry_after(), Some(31));
-        assert_eq!(
-            tdlib(429, "Too Many Requests: retry after 7").retry_after(),
-            Some(7)
+    fn answers_are_never_printed_whole() {
+        let secret = "a very private message that must not reach a log";
+        let answer = format!(r#"{{"@type":"message","text":"{secret}"}}"#);
+        let error = Error::decode(
+            "Chat",
+            &answer,
+            DecodeError {
+                offset: 3,
+                kind: tdlib_types::codec::DecodeErrorKind::MissingType,
+            },
         );
-        assert_eq!(tdlib(400, "CHAT_NOT_FOUND").retry_after(), None);
-        assert_eq!(tdlib(429, "FLOOD_WAIT_").retry_after(), None);
-        assert_eq!(Error::Closed.retry_after(), None);
+        for shown in [format!("{error}"), format!("{error:?}")] {
+            assert!(!shown.contains("must not reach"), "{shown}");
+            assert!(
+                shown.contains(&format!("({} bytes)", answer.len())),
+                "{shown}"
+            );
+        }
+        assert!(error.source().is_some(), "the decode error is the source");
+        let long = Error::tdlib(400, "é".repeat(1000));
+        assert!(long.to_string().len() < 300);
+        assert_eq!(long.message().map(str::len), Some(2000));
+    }
+
+    #[test]
+    fn predicates_and_sources() {
+        let spawn = Error::spawn(std::io::Error::other("no threads left"));
+        assert_eq!(spawn.kind(), ErrorKind::Spawn);
+        assert_eq!(spawn.source().unwrap().to_string(), "no threads left");
+        let tdlib = Error::tdlib(404, "Not Found".into());
+        assert!(tdlib.is_tdlib() && !tdlib.is_closed());
+        assert_eq!(
+            (tdlib.code(), tdlib.message()),
+            (Some(404), Some("Not Found"))
+        );
+        assert!(Error::closed().is_closed() && Error::closed().code().is_none());
+        assert!(Error::timeout().is_timeout());
+        assert!(Error::receive_failed("boom").is_receive_failed());
+        assert!(Error::invalid_request("x").is_invalid_request());
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
     }
 }

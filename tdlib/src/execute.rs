@@ -1,11 +1,9 @@
 //! Synchronous requests, run on the calling thread without a client.
 
-use std::ffi::{CStr, CString};
-
 use tdlib_types::codec::Synchronous;
 
-use crate::Error;
-use crate::client::decode_answer;
+use crate::request::Body;
+use crate::{Error, answer, ffi};
 
 /// Runs one of the functions TDLib documents as callable synchronously (the type system admits
 /// only those) and returns its typed answer.
@@ -22,17 +20,8 @@ use crate::client::decode_answer;
 /// ```
 pub fn execute<F: Synchronous>(request: F) -> Result<F::Output, Error> {
     crate::logging::init();
-    let request = CString::new(request.to_json())
-        .map_err(|_| Error::InvalidRequest("a request must not contain NUL".into()))?;
-    // SAFETY: a valid NUL-terminated request; td_execute may run on any thread. The answer lives
-    // in this thread's buffer until its next TDLib call and is copied before that.
-    let answer = unsafe { tdlib_sys::td_execute(request.as_ptr()) };
-    if answer.is_null() {
-        return Err(Error::InvalidRequest("TDLib returned no answer".into()));
-    }
-    // SAFETY: non-null answers are NUL-terminated.
-    let answer = unsafe { CStr::from_ptr(answer) }
-        .to_string_lossy()
-        .into_owned();
-    decode_answer::<F::Output>(&answer)
+    let request = Body::typed(request)?.into_c_string()?;
+    let answer =
+        ffi::execute(&request).ok_or_else(|| Error::invalid_request("TDLib returned no answer"))?;
+    answer::decode::<F::Output>(&answer)
 }

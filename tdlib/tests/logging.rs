@@ -104,10 +104,13 @@ fn a_fatal_message_is_logged_before_tdlib_aborts() {
             ..Collect::default()
         })
         .unwrap();
-        let _ = tdlib::execute(tdlib::functions::AddLogMessage {
-            verbosity_level: 0,
-            text: "the end is near".into(),
-        });
+        // The crate refuses to ask TDLib for a fatal message; the library is called directly
+        // (after the crate has set up logging) to see what happens when TDLib dies anyway.
+        tdlib::set_log_verbosity(1).unwrap();
+        let fatal =
+            c"{\"@type\":\"addLogMessage\",\"verbosity_level\":0,\"text\":\"the end is near\"}";
+        // SAFETY: a valid NUL-terminated request; the process ends inside this call.
+        unsafe { tdlib_sys::td_execute(fatal.as_ptr()) };
         unreachable!("TDLib aborts after a fatal message");
     }
     let output = std::process::Command::new(std::env::current_exe().unwrap())

@@ -25,23 +25,29 @@
 //!   an answer is never sent to a question TDLib no longer asks.
 //! - When TDLib refuses an answer (a wrong code or password, an invalid phone number or bot
 //!   token), the authenticator is asked again and told why; it decides whether to try again
-//!   or give up. After [`MAX_ATTEMPTS`] refusals in a row the helper gives up itself.
+//!   or give up. After [`MAX_ATTEMPTS`] refusals in a row the helper gives up itself. If TDLib
+//!   has moved to another state meanwhile (an expired code sends it back to the phone number),
+//!   the helper follows that state instead of asking the old question again.
 //! - Changes of the connection state are passed to [`Authenticator::connection_state`] while
 //!   the helper waits, so a program can say "connecting..." instead of appearing to hang:
 //!   TDLib never fails network-bound requests on its own, it just waits for the network.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::mem::Discriminant;
+use std::pin::Pin;
+use std::task::Poll;
 
-use tdlib_types::codec::Encode;
+use futures_core::Stream;
 use tdlib_types::enums::{AuthorizationState, ConnectionState, EmailAddressAuthentication, Update};
 use tdlib_types::{functions, types};
-use tokio::sync::mpsc;
 
-use crate::{Client, Error};
+use crate::request::Body;
+use crate::{Client, Error, Event, Subscription};
 
 mod bot;
+#[cfg(feature = "terminal")]
+mod input;
 #[cfg(feature = "terminal")]
 mod terminal;
 
@@ -125,7 +131,7 @@ impl fmt::Display for AuthStep {
 }
 
 /// Why [`authorize`] did not reach `authorizationStateReady`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AuthError {
     /// TDLib refused what was given for `step` and the authenticator gave up (or
@@ -303,104 +309,68 @@ pub async fn authorize<A: Authenticator + ?Sized>(
     if let Some(connection) = connection {
         flow.report(authenticator, connection);
     }
-    // Asks with `$ask` (which sees TDLib's previous refusal as `$previous`) and sends the
-    // request (JSON) it builds, until TDLib accepts it, the authenticator gives up, or the
-    // attempts are used up.
-    macro_rules! until_accepted {
-        ($step:expr, |$previous:ident| $ask:expr) => {{
-            let mut $previous: Option<Error> = None;
-            let mut accepted = false;
-            for _ in 0..MAX_ATTEMPTS {
-                let request = $ask;
-                match flow.answer(authenticator, request).await {
-                    Ok(()) => {
-                        accepted = true;
-                        break;
-                    }
-                    Err(refusal) => $previous = Some(refusal.retry()?),
-                }
-            }
-            match $previous {
-                Some(error) if !accepted => {
-                    return Err(AuthError::Refused { step: $step, error });
-                }
-                _ => {}
-            }
-        }};
-    }
+    // TDLib's last refusal: of which question, in which step, and how many in a row.
+    let mut refused: Option<(Discriminant<AuthorizationState>, AuthStep, Error, u32)> = None;
     loop {
         let state = flow.next_state(authenticator).await?;
-        match state {
+        let question = std::mem::discriminant(&state);
+        let previous = refused
+            .as_ref()
+            .filter(|(asked, ..)| *asked == question)
+            .map(|(_, _, error, _)| error.clone());
+        let previous = previous.as_ref();
+        let (step, request) = match &state {
             AuthorizationState::Ready(_) => return Ok(()),
             AuthorizationState::WaitTdlibParameters(_) => {
                 let parameters = authenticator.parameters().await?;
-                if let Err(refusal) = flow.answer(authenticator, parameters.to_json()).await {
+                if let Err(refusal) = flow.answer(authenticator, Body::typed(parameters)).await {
                     return Err(refusal.into_error(AuthStep::Parameters));
                 }
+                continue;
             }
             AuthorizationState::WaitPhoneNumber(_) => {
-                let mut step = AuthStep::PhoneNumber;
-                until_accepted!(step, |previous| {
-                    let login = authenticator.login(previous.as_ref()).await?;
-                    step = login.step();
-                    login.into_request()
-                });
+                let login = authenticator.login(previous).await?;
+                (login.step(), login.into_request())
             }
             AuthorizationState::WaitCode(state) => {
-                until_accepted!(AuthStep::Code, |previous| {
-                    functions::CheckAuthenticationCode {
-                        code: authenticator
-                            .code(&state.code_info, previous.as_ref())
-                            .await?,
-                    }
-                    .to_json()
-                });
+                let code = authenticator.code(&state.code_info, previous).await?;
+                let request = functions::CheckAuthenticationCode { code };
+                (AuthStep::Code, Body::typed(request))
             }
             AuthorizationState::WaitPassword(state) => {
-                until_accepted!(AuthStep::Password, |previous| {
-                    functions::CheckAuthenticationPassword {
-                        password: authenticator.password(&state, previous.as_ref()).await?,
-                    }
-                    .to_json()
-                });
+                let password = authenticator.password(state, previous).await?;
+                let request = functions::CheckAuthenticationPassword { password };
+                (AuthStep::Password, Body::typed(request))
             }
             AuthorizationState::WaitEmailAddress(_) => {
-                until_accepted!(AuthStep::EmailAddress, |previous| {
-                    functions::SetAuthenticationEmailAddress {
-                        email_address: authenticator.email_address(previous.as_ref()).await?,
-                    }
-                    .to_json()
-                });
+                let email_address = authenticator.email_address(previous).await?;
+                let request = functions::SetAuthenticationEmailAddress { email_address };
+                (AuthStep::EmailAddress, Body::typed(request))
             }
             AuthorizationState::WaitEmailCode(state) => {
-                until_accepted!(AuthStep::EmailCode, |previous| {
-                    let code = authenticator
-                        .email_code(&state.code_info, previous.as_ref())
-                        .await?;
-                    functions::CheckAuthenticationEmailCode {
-                        code: EmailAddressAuthentication::Code(
-                            types::EmailAddressAuthenticationCode { code },
-                        ),
-                    }
-                    .to_json()
-                });
+                let code = authenticator.email_code(&state.code_info, previous).await?;
+                let request = functions::CheckAuthenticationEmailCode {
+                    code: EmailAddressAuthentication::Code(types::EmailAddressAuthenticationCode {
+                        code,
+                    }),
+                };
+                (AuthStep::EmailCode, Body::typed(request))
             }
             AuthorizationState::WaitRegistration(state) => {
-                until_accepted!(AuthStep::Registration, |previous| {
-                    let name = authenticator
-                        .registration(&state.terms_of_service, previous.as_ref())
-                        .await?;
-                    functions::RegisterUser {
-                        first_name: name.first_name,
-                        last_name: name.last_name,
-                        disable_notification: false,
-                    }
-                    .to_json()
-                });
+                let name = authenticator
+                    .registration(&state.terms_of_service, previous)
+                    .await?;
+                let request = functions::RegisterUser {
+                    first_name: name.first_name,
+                    last_name: name.last_name,
+                    disable_notification: false,
+                };
+                (AuthStep::Registration, Body::typed(request))
             }
             AuthorizationState::WaitOtherDeviceConfirmation(state) => {
                 // Nothing to send: the other device confirms, and TDLib moves on.
                 authenticator.show_qr_link(&state.link).await;
+                continue;
             }
             AuthorizationState::LoggingOut(_)
             | AuthorizationState::Closing(_)
@@ -418,24 +388,44 @@ pub async fn authorize<A: Authenticator + ?Sized>(
                     unknown.type_name
                 )));
             }
+        };
+        match flow.answer(authenticator, request).await {
+            Ok(()) => refused = None,
+            Err(refusal) => {
+                let error = refusal.retry()?;
+                let count = match &refused {
+                    Some((asked, _, _, count)) if *asked == question => count + 1,
+                    _ => 1,
+                };
+                if count >= MAX_ATTEMPTS {
+                    return Err(AuthError::Refused { step, error });
+                }
+                refused = Some((question, step, error, count));
+                // TDLib announces no new state after a refusal: the same question is asked
+                // again, unless TDLib has moved on meanwhile (a code that expired sends it back
+                // to the phone number, for instance); then its newest state is followed.
+                if flow.pending.is_none() {
+                    flow.pending = Some(state);
+                }
+            }
         }
     }
 }
 
 impl Login {
-    /// The request this login sends (its answer is `ok` whichever it is), as JSON.
-    fn into_request(self) -> String {
+    /// The request this login sends (its answer is `ok` whichever it is).
+    fn into_request(self) -> Result<Body, Error> {
         match self {
-            Login::BotToken(token) => functions::CheckAuthenticationBotToken { token }.to_json(),
-            Login::PhoneNumber(phone_number) => functions::SetAuthenticationPhoneNumber {
-                phone_number,
-                settings: None,
+            Login::BotToken(token) => Body::typed(functions::CheckAuthenticationBotToken { token }),
+            Login::PhoneNumber(phone_number) => {
+                Body::typed(functions::SetAuthenticationPhoneNumber {
+                    phone_number,
+                    settings: None,
+                })
             }
-            .to_json(),
-            Login::QrCode => functions::RequestQrCodeAuthentication {
+            Login::QrCode => Body::typed(functions::RequestQrCodeAuthentication {
                 other_user_ids: Vec::new(),
-            }
-            .to_json(),
+            }),
         }
     }
 
@@ -451,7 +441,7 @@ impl Login {
 /// The state of one [`authorize`] call.
 struct Flow<'a> {
     client: &'a Client,
-    updates: mpsc::UnboundedReceiver<Arc<Update>>,
+    updates: Subscription<Update>,
     /// A state seen but not acted on yet.
     pending: Option<AuthorizationState>,
     last_connection: Option<ConnectionState>,
@@ -464,18 +454,19 @@ impl Refusal {
     /// The error to hand back to the authenticator, or the end of the login when the failure
     /// is not a refusal of the answer.
     fn retry(self) -> Result<Error, AuthError> {
-        match self.0 {
-            Error::Closed => Err(AuthError::Closed),
-            Error::Tdlib { .. } => Ok(self.0),
-            other => Err(AuthError::Client(other)),
+        if self.0.is_closed() {
+            Err(AuthError::Closed)
+        } else if self.0.is_tdlib() {
+            Ok(self.0)
+        } else {
+            Err(AuthError::Client(self.0))
         }
     }
 
     fn into_error(self, step: AuthStep) -> AuthError {
-        match self.0 {
-            Error::Closed => AuthError::Closed,
-            error @ Error::Tdlib { .. } => AuthError::Refused { step, error },
-            other => AuthError::Client(other),
+        match self.retry() {
+            Ok(error) => AuthError::Refused { step, error },
+            Err(error) => error,
         }
     }
 }
@@ -487,29 +478,41 @@ impl Flow<'_> {
         authenticator: &mut A,
     ) -> Result<AuthorizationState, AuthError> {
         // Take whatever has arrived already, keeping only the newest state.
-        while let Ok(update) = self.updates.try_recv() {
-            self.absorb(authenticator, &update);
+        while let Ok(event) = self.updates.try_recv() {
+            self.absorb(authenticator, event)?;
         }
         loop {
             if let Some(state) = self.pending.take() {
                 return Ok(state);
             }
             match self.updates.recv().await {
-                Some(update) => self.absorb(authenticator, &update),
-                // The stream ends when the client is closed.
+                Some(event) => self.absorb(authenticator, event)?,
+                // The subscription ends when the client is closed.
                 None => return Err(AuthError::Closed),
             }
         }
     }
 
-    fn absorb<A: Authenticator + ?Sized>(&mut self, authenticator: &mut A, update: &Update) {
-        match update {
-            Update::AuthorizationState(state) => {
-                self.pending = Some(state.authorization_state.clone());
-            }
-            Update::ConnectionState(state) => self.report(authenticator, state.state.clone()),
+    fn absorb<A: Authenticator + ?Sized>(
+        &mut self,
+        authenticator: &mut A,
+        event: Event<Update>,
+    ) -> Result<(), AuthError> {
+        match event {
+            Event::Update(update) => match &**update.update() {
+                Update::AuthorizationState(state) => {
+                    self.pending = Some(state.authorization_state.clone());
+                }
+                Update::ConnectionState(state) => {
+                    self.report(authenticator, state.state.clone());
+                }
+                _ => {}
+            },
+            Event::Failed(error) => return Err(AuthError::Client(error)),
+            // A lossless subscription misses nothing.
             _ => {}
         }
+        Ok(())
     }
 
     fn report<A: Authenticator + ?Sized>(&mut self, authenticator: &mut A, state: ConnectionState) {
@@ -524,22 +527,34 @@ impl Flow<'_> {
     async fn answer<A: Authenticator + ?Sized>(
         &mut self,
         authenticator: &mut A,
-        request: String,
+        request: Result<Body, Error>,
     ) -> Result<(), Refusal> {
         let client = self.client;
         let answer = async move {
-            let text = client.send_text(request).await?;
-            crate::client::decode_answer::<types::Ok>(&text)
+            let text = client.round_trip(request?).await?;
+            crate::answer::decode::<types::Ok>(&text)
         };
-        tokio::pin!(answer);
+        let mut answer = std::pin::pin!(answer);
         loop {
-            tokio::select! {
-                result = &mut answer => return result.map(|_| ()).map_err(Refusal),
-                update = self.updates.recv() => match update {
-                    Some(update) => self.absorb(authenticator, &update),
-                    // Closed: the answer will say so.
-                    None => return answer.await.map(|_| ()).map_err(Refusal),
-                },
+            let next = std::future::poll_fn(|cx| {
+                if let Poll::Ready(result) = answer.as_mut().poll(cx) {
+                    return Poll::Ready(Ok(result));
+                }
+                match Pin::new(&mut self.updates).poll_next(cx) {
+                    Poll::Ready(event) => Poll::Ready(Err(event)),
+                    Poll::Pending => Poll::Pending,
+                }
+            })
+            .await;
+            match next {
+                Ok(result) => return result.map(drop).map_err(Refusal),
+                Err(Some(event)) => {
+                    if let Err(AuthError::Client(error)) = self.absorb(authenticator, event) {
+                        return Err(Refusal(error));
+                    }
+                }
+                // Closed: the answer will say so.
+                Err(None) => return answer.await.map(drop).map_err(Refusal),
             }
         }
     }

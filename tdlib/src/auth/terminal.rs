@@ -1,11 +1,9 @@
 //! [`Terminal`]: asks a person at the terminal.
 
 use std::fmt;
-use std::io::BufRead;
 
 use tdlib_types::enums::{AuthenticationCodeType, ConnectionState};
 use tdlib_types::{functions, types};
-use tokio::sync::oneshot;
 
 use super::{AuthError, Authenticator, Login, Registration};
 use crate::Error;
@@ -14,9 +12,12 @@ use crate::Error;
 /// standard input, and passwords are read from the terminal without echo.
 ///
 /// The login question accepts a phone number (`+15551234567`), a bot token (`123456:ABC...`)
-/// or `qr` for a QR-code login. Input is read on a separate thread, so a waiting prompt blocks
-/// neither the async runtime nor TDLib. Closed input ends the login with
-/// [`AuthError::Cancelled`].
+/// or `qr` for a QR-code login (the code is then drawn in the terminal). Input is read by one
+/// thread of the process that reads only while a prompt waits, so a waiting prompt blocks
+/// neither the async runtime nor TDLib, and a cancelled prompt never takes the line typed for
+/// the next one. Passwords are read with the terminal's echo off (on Unix). Closed input ends
+/// the login with [`AuthError::Cancelled`]. Mixing this with reads of `std::io::stdin` that
+/// buffer input may hide typed-ahead lines from it.
 #[derive(Clone)]
 pub struct Terminal {
     parameters: functions::SetTdlibParameters,
@@ -48,31 +49,25 @@ impl fmt::Debug for Terminal {
     }
 }
 
-/// Reads one line (or a password, without echo) on a thread of its own.
+/// Asks at the terminal (see [`super::input`]).
 async fn ask(prompt: String, hidden: bool) -> Result<String, AuthError> {
-    let (sender, receiver) = oneshot::channel();
-    std::thread::Builder::new()
-        .name("tdlib-prompt".into())
-        .spawn(move || {
-            let answer = if hidden {
-                rpassword::prompt_password(prompt).map_err(|error| error.to_string())
-            } else {
-                eprint!("{prompt}");
-                let mut line = String::new();
-                match std::io::stdin().lock().read_line(&mut line) {
-                    Ok(0) => Err("standard input is closed".to_owned()),
-                    Ok(_) => Ok(line),
-                    Err(error) => Err(error.to_string()),
-                }
-            };
-            let _ = sender.send(answer);
-        })
-        .map_err(|error| AuthError::Cancelled(format!("cannot read input: {error}")))?;
-    match receiver.await {
-        Ok(Ok(line)) => Ok(line.trim().to_owned()),
-        Ok(Err(why)) => Err(AuthError::Cancelled(why)),
-        Err(_) => Err(AuthError::Cancelled("the input thread stopped".into())),
+    match super::input::read_line(prompt, hidden).await {
+        Ok(line) => Ok(line.trim().to_owned()),
+        Err(why) => Err(AuthError::Cancelled(why)),
     }
+}
+
+/// `link` as a QR code drawn with Unicode half blocks (two rows of modules per line of text),
+/// dark on light as scanners expect, with the quiet zone around it.
+pub(crate) fn qr_code(link: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(link.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
 }
 
 fn show_refusal(previous: Option<&Error>) {
@@ -205,8 +200,12 @@ impl Authenticator for Terminal {
     async fn show_qr_link(&mut self, link: &str) {
         eprintln!(
             "Open Telegram on a device where you are logged in, go to Settings > Devices > \
-             Link Desktop Device, and scan this link as a QR code (any QR generator renders it):\n{link}"
+             Link Desktop Device, and scan this QR code:"
         );
+        if let Some(code) = qr_code(link) {
+            eprintln!("{code}");
+        }
+        eprintln!("(the same as a link: {link})");
     }
 
     fn connection_state(&mut self, state: &ConnectionState) {
@@ -241,5 +240,18 @@ mod tests {
         assert_eq!(parse_login("hello"), None);
         assert_eq!(parse_login("12"), None);
         assert_eq!(parse_login(""), None);
+    }
+
+    #[test]
+    fn qr_codes_are_drawn_in_text() {
+        let code = qr_code("tg://login?token=AQID").unwrap();
+        let lines: Vec<&str> = code.lines().collect();
+        assert!(lines.len() > 10, "{code}");
+        assert!(
+            lines
+                .iter()
+                .all(|line| line.chars().count() == lines[0].chars().count())
+        );
+        assert!(code.contains('█') || code.contains('▀') || code.contains('▄'));
     }
 }

@@ -1,0 +1,207 @@
+//! The receive loop itself: routing each output of TDLib, and recovering when routing fails.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tdlib_types::codec::Decode;
+use tdlib_types::enums::Update;
+
+use super::{ClientEntry, Dispatcher, RECEIVE_TIMEOUT, envelope, lock};
+use crate::{Error, ffi};
+
+impl Dispatcher {
+    /// The body of the receive thread.
+    pub(super) fn run(&'static self, mut receiver: ffi::Receiver) {
+        let _stopped = Stopped(self);
+        loop {
+            match catch_unwind(AssertUnwindSafe(|| self.receive_until_idle(&mut receiver))) {
+                Ok(()) => return,
+                Err(payload) => {
+                    let why = panic_message(&*payload);
+                    // A payload's own drop may panic too.
+                    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+                    let _ = catch_unwind(AssertUnwindSafe(|| self.recover(why)));
+                }
+            }
+        }
+    }
+
+    /// Receives and routes until no client is left (then the thread is marked stopped, under
+    /// the clients lock, and returns).
+    fn receive_until_idle(&self, receiver: &mut ffi::Receiver) {
+        // The client of the last update: bursts of updates come from one client, and this
+        // spares a lock for each of them. Only `route` removes clients, and it clears this
+        // when it does.
+        let mut last_client: Option<Arc<ClientEntry>> = None;
+        loop {
+            let timeout = RECEIVE_TIMEOUT.as_secs_f64();
+            receiver.receive(timeout, |bytes| self.route(bytes, &mut last_client));
+            if self.client_count.load(Ordering::Acquire) == 0 {
+                let mut clients = lock(&self.clients);
+                if clients.map.is_empty() {
+                    clients.running = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn route(&self, bytes: &[u8], last_client: &mut Option<Arc<ClientEntry>>) {
+        // TDLib escapes all non-ASCII, so the text is valid UTF-8 (checked anyway; a lossy copy
+        // is the fallback).
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        let (client_id, extra) = envelope(&text);
+        if let Some(extra) = extra {
+            self.answer(extra, &text);
+            return;
+        }
+        // TDLib writes `@type` first, and every update's type starts with "update".
+        let Some(client_id) = client_id.filter(|_| text.starts_with(r#"{"@type":"update"#)) else {
+            self.counters
+                .unmatched_answers
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                target: "tdlib",
+                client_id,
+                answer = %excerpt(&text),
+                "TDLib answered a request without its @extra, so the answer cannot reach it \
+                 (a request this crate should have refused); dropped"
+            );
+            return;
+        };
+        let entry = match last_client {
+            Some(entry) if entry.id == client_id => entry.clone(),
+            _ => {
+                let Some(entry) = lock(&self.clients).map.get(&client_id).cloned() else {
+                    return; // A client already gone: TDLib sends nothing after Closed.
+                };
+                *last_client = Some(entry.clone());
+                entry
+            }
+        };
+        // Decoded from TDLib's buffer in place; nothing below reads it afterwards.
+        match Update::from_json(&text) {
+            Ok(update) => {
+                if entry.publish(update) {
+                    *last_client = None;
+                    self.remove_client(client_id);
+                }
+            }
+            Err(error) => {
+                self.counters
+                    .undecodable_updates
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    target: "tdlib",
+                    client_id,
+                    %error,
+                    update = %excerpt(&text),
+                    "an update TDLib sent could not be decoded; dropped"
+                );
+            }
+        }
+    }
+
+    /// Hands an answer to the request waiting for it, or discards it.
+    fn answer(&self, extra: u64, text: &str) {
+        let pending = lock(&self.pending).remove(&extra);
+        match pending {
+            // The receiver may be gone (its future was dropped just now): then it is dropped.
+            Some(pending) => {
+                let _ = pending.answer.send(Ok(text.to_owned()));
+            }
+            None => {
+                self.counters
+                    .discarded_answers
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(
+                    target: "tdlib",
+                    extra,
+                    answer = %excerpt(text),
+                    "an answer nobody waits for was discarded"
+                );
+            }
+        }
+    }
+
+    /// After a panic in routing: ends every open client (see the module docs) and counts the
+    /// failure. The loop then goes on.
+    fn recover(&self, why: String) {
+        self.counters
+            .receive_failures
+            .fetch_add(1, Ordering::Relaxed);
+        *lock(&self.last_failure) = Some(why.clone());
+        let error = Error::receive_failed(why);
+        let clients: Vec<Arc<ClientEntry>> = lock(&self.clients).map.values().cloned().collect();
+        let failed: Vec<Arc<ClientEntry>> = clients
+            .into_iter()
+            .filter(|client| client.fail(&error))
+            .collect();
+        // After the clients' status changed: a request registered from now on is refused.
+        let pending: Vec<_> = lock(&self.pending).drain().collect();
+        for (_, pending) in pending {
+            let _ = pending.answer.send(Err(error.clone()));
+        }
+        for client in &failed {
+            // TDLib closes it; its output is ignored until then, and then it is removed.
+            self.close_detached(client);
+        }
+        // Last: a panicking subscriber may make this panic too, and it is caught by the caller.
+        tracing::error!(
+            target: "tdlib",
+            %error,
+            clients = failed.len(),
+            "the receive loop failed; the open clients were ended and are being closed"
+        );
+    }
+}
+
+/// Marks the receive thread stopped if it ends in any other way than by returning from its
+/// loop (which does that itself), and fails what is still waiting.
+struct Stopped(&'static Dispatcher);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let mut clients = lock(&self.0.clients);
+        if clients.running {
+            clients.running = false;
+            drop(clients);
+            let error = Error::receive_failed("the receive thread ended");
+            for client in self.0.clients() {
+                client.fail(&error);
+            }
+            let pending: Vec<_> = lock(&self.0.pending).drain().collect();
+            for (_, pending) in pending {
+                let _ = pending.answer.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+/// The message of a panic payload, if it is text.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        format!("a panic on the receive thread: {text}")
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        format!("a panic on the receive thread: {text}")
+    } else {
+        "a panic on the receive thread".to_owned()
+    }
+}
+
+/// An answer as a log may show it: its `@type` and size, never its content (it can be a private
+/// message).
+fn excerpt(text: &str) -> String {
+    let name = text
+        .strip_prefix(r#"{"@type":""#)
+        .and_then(|rest| rest.split('"').next())
+        .filter(|name| name.len() <= 64)
+        .unwrap_or("?");
+    format!("{name} ({} bytes)", text.len())
+}

@@ -1,0 +1,753 @@
+//! Update subscriptions: one type, [`Subscription`], for every way of listening.
+//!
+//! A subscription names the kind of update it wants ([`enums::Update`] for all of them, or one
+//! struct such as [`types::UpdateNewMessage`](crate::types::UpdateNewMessage)) and, optionally,
+//! a filter; both are applied by the receive thread **before** an update is queued, so a
+//! subscriber never holds, nor lags behind, updates it did not ask for.
+//!
+//! Each subscription has a queue of its own:
+//! - by default bounded ([`DEFAULT_CAPACITY`]): when it is full, the oldest queued update is
+//!   dropped and the subscriber is told how many it missed ([`Event::Missed`]) before the next
+//!   one. TDLib is never held up by a slow subscriber.
+//! - or lossless ([`SubscriptionBuilder::lossless`]): nothing is ever dropped, so the queue grows
+//!   while the subscriber does not read. Its length is [`Subscription::len`], and a warning is
+//!   logged once it passes a threshold ([`SubscriptionBuilder::warn_at`]).
+//!
+//! An update is decoded once and shared ([`Arc`]) by all the subscriptions that take it; a
+//! [`Received`] is a typed view into it, with no copy.
+//!
+//! A subscription ends (`recv` returns `None`) when its client is closed. If the receive loop
+//! fails, or the subscription's own filter panics, its last event is [`Event::Failed`].
+
+use std::any::TypeId;
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::Discriminant;
+use std::ops::Deref;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use futures_core::Stream;
+use tdlib_types::codec::Variant;
+use tdlib_types::enums::Update;
+
+use crate::Error;
+
+/// How many updates a subscription's queue keeps for a subscriber that falls behind, unless
+/// set otherwise.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// How long a lossless queue may grow before a warning is logged, unless set otherwise.
+pub const DEFAULT_WARN_AT: usize = 100_000;
+
+/// What a [`Subscription`] yields.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event<U> {
+    /// The next update.
+    Update(Received<U>),
+    /// The subscriber fell behind: this many updates of its kind were dropped from its queue
+    /// (the oldest ones) before the updates that follow.
+    Missed(u64),
+    /// The subscription ended abnormally: the receive loop failed, or the subscription's filter
+    /// panicked. Always the last event.
+    Failed(Error),
+}
+
+/// An update received by a subscription, as its kind `U`: derefs to `&U`. Cheap to clone; the
+/// decoded update is shared with the other subscriptions that received it.
+pub struct Received<U> {
+    update: Arc<Update>,
+    /// Points into `update`, at the `U` inside it.
+    view: NonNull<U>,
+}
+
+// SAFETY: a `Received` gives shared access (`&U`) into an `Arc<Update>` it keeps alive, like an
+// `Arc<U>` would; that is safe to move or share across threads when `U` is `Sync` (every
+// generated type is).
+unsafe impl<U: Sync> Send for Received<U> {}
+// SAFETY: as above.
+unsafe impl<U: Sync> Sync for Received<U> {}
+
+impl<U: Variant<Update>> Received<U> {
+    /// `Some` when `update` holds a `U`.
+    fn new(update: Arc<Update>) -> Option<Received<U>> {
+        let view = NonNull::from(U::view(&update)?);
+        Some(Received { update, view })
+    }
+}
+
+impl<U> Received<U> {
+    /// The whole update this was received in.
+    pub fn update(&self) -> &Arc<Update> {
+        &self.update
+    }
+
+    /// The whole update this was received in, without a copy.
+    pub fn into_update(self) -> Arc<Update> {
+        self.update
+    }
+}
+
+impl<U> Deref for Received<U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        // SAFETY: `view` was made from a reference into the update that `self.update` keeps
+        // alive and that nothing mutates (it is only ever shared).
+        unsafe { self.view.as_ref() }
+    }
+}
+
+impl<U> Clone for Received<U> {
+    fn clone(&self) -> Self {
+        Received {
+            update: self.update.clone(),
+            view: self.view,
+        }
+    }
+}
+
+impl<U: fmt::Debug> fmt::Debug for Received<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// Why [`Subscription::try_recv`] returned no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing is queued now.
+    Empty,
+    /// The subscription has ended.
+    Ended,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryRecvError::Empty => "no update is queued",
+            TryRecvError::Ended => "the subscription has ended",
+        })
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
+/// A subscription to a client's updates of kind `U`: [`Update`] for every update, or one update
+/// struct such as [`types::UpdateNewMessage`](crate::types::UpdateNewMessage). Read it with
+/// [`Subscription::recv`], or as a [`Stream`] of [`Event`]s.
+///
+/// The kind, and the filter if one was given ([`SubscriptionBuilder::filter`]), are applied by
+/// the receive thread **before** an update is queued, so a subscriber never holds, nor lags
+/// behind, updates it did not ask for. Each subscription has a queue of its own:
+/// - bounded by default ([`DEFAULT_CAPACITY`]): when it is full the oldest queued update is
+///   dropped, and the subscriber is told how many it missed ([`Event::Missed`]) before the next
+///   one. TDLib is never held up by a slow subscriber;
+/// - or lossless ([`SubscriptionBuilder::lossless`]): nothing is ever dropped, so the queue grows
+///   while the subscriber does not read; its length is [`Subscription::len`], and a warning is
+///   logged once it passes [`SubscriptionBuilder::warn_at`].
+///
+/// An update is decoded once and shared by the subscriptions that take it; a [`Received`] is a
+/// typed view into it, with no copy. A subscription ends (`recv` returns `None`) when its
+/// client is closed; if the receive loop fails, or its own filter panics, its last event is
+/// [`Event::Failed`].
+///
+/// ```no_run
+/// # async fn example(client: tdlib::Client) {
+/// use tdlib::{Event, types};
+///
+/// let mut messages = client.subscribe::<types::UpdateNewMessage>();
+/// while let Some(event) = messages.recv().await {
+///     match event {
+///         Event::Update(new) => println!("message {} in chat {}", new.message.id, new.message.chat_id),
+///         Event::Missed(count) => eprintln!("fell behind: {count} messages missed"),
+///         Event::Failed(error) => eprintln!("updates stopped: {error}"),
+///         _ => {}
+///     }
+/// }
+/// # }
+/// ```
+pub struct Subscription<U> {
+    queue: Arc<Queue>,
+    kind: PhantomData<fn() -> U>,
+}
+
+impl<U> fmt::Debug for Subscription<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("kind", &std::any::type_name::<U>())
+            .field("lossless", &self.queue.lossless)
+            .field("queued", &self.len())
+            .finish()
+    }
+}
+
+impl<U: Variant<Update>> Subscription<U> {
+    /// The next event, waiting for it; `None` once the subscription has ended.
+    pub async fn recv(&mut self) -> Option<Event<U>> {
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// The next event if one is queued, without waiting.
+    pub fn try_recv(&mut self) -> Result<Event<U>, TryRecvError> {
+        loop {
+            match self.queue.take() {
+                Taken::Update(update) => match Received::new(update) {
+                    Some(received) => return Ok(Event::Update(received)),
+                    None => continue, // not a `U`: cannot happen, the filter is by kind
+                },
+                Taken::Missed(count) => return Ok(Event::Missed(count)),
+                Taken::Failed(error) => return Ok(Event::Failed(error)),
+                Taken::Empty => return Err(TryRecvError::Empty),
+                Taken::Ended => return Err(TryRecvError::Ended),
+            }
+        }
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<U>>> {
+        loop {
+            match self.try_recv() {
+                Ok(event) => return Poll::Ready(Some(event)),
+                Err(TryRecvError::Ended) => return Poll::Ready(None),
+                Err(TryRecvError::Empty) => {
+                    if self.queue.park(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                    // Something arrived while the waker was being stored: take it.
+                }
+            }
+        }
+    }
+}
+
+impl<U> Subscription<U> {
+    /// How many events are queued now.
+    pub fn len(&self) -> usize {
+        self.queue.lock().items.len()
+    }
+
+    /// Whether no event is queued now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether this subscription never drops updates.
+    pub fn is_lossless(&self) -> bool {
+        self.queue.lossless
+    }
+}
+
+impl<U: Variant<Update>> Stream for Subscription<U> {
+    type Item = Event<U>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event<U>>> {
+        self.get_mut().poll_event(cx)
+    }
+}
+
+impl<U> Drop for Subscription<U> {
+    fn drop(&mut self) {
+        // The receive thread stops queueing for it at the next update.
+        self.queue.receiver_alive.store(false, Ordering::Release);
+    }
+}
+
+/// Options of a new subscription; from [`Client::subscription`](crate::Client::subscription).
+pub struct SubscriptionBuilder<'a, U> {
+    hub: &'a Hub,
+    capacity: usize,
+    lossless: bool,
+    warn_at: usize,
+    filter: Option<Filter>,
+    kind: PhantomData<fn() -> U>,
+}
+
+impl<U> fmt::Debug for SubscriptionBuilder<'_, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscriptionBuilder")
+            .field("kind", &std::any::type_name::<U>())
+            .field("capacity", &self.capacity)
+            .field("lossless", &self.lossless)
+            .field("filter", &self.filter.is_some())
+            .finish()
+    }
+}
+
+impl<'a, U: Variant<Update> + Default> SubscriptionBuilder<'a, U> {
+    pub(crate) fn new(hub: &'a Hub, capacity: usize, warn_at: usize) -> Self {
+        SubscriptionBuilder {
+            hub,
+            capacity,
+            lossless: false,
+            warn_at,
+            filter: None,
+            kind: PhantomData,
+        }
+    }
+
+    /// Never drop an update: the queue grows while the subscriber does not read (see
+    /// [`SubscriptionBuilder::warn_at`]). For code that must see every update in order, such as
+    /// a state machine or a bot that must answer every message.
+    pub fn lossless(mut self) -> Self {
+        self.lossless = true;
+        self
+    }
+
+    /// How many updates the queue keeps before it drops the oldest (not lossless); at least 1.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
+    }
+
+    /// For a lossless subscription: log a warning when this many updates are queued (once, and
+    /// again after the queue has drained to half of it).
+    pub fn warn_at(mut self, length: usize) -> Self {
+        self.warn_at = length.max(1);
+        self
+    }
+
+    /// Keeps only the updates `keep` accepts. It runs on the receive thread for every update of
+    /// the subscription's kind, before the update is queued, so it must be quick and must not
+    /// block; if it panics, the subscription ends with [`Event::Failed`] and nothing else is
+    /// affected.
+    pub fn filter(mut self, keep: impl Fn(&U) -> bool + Send + Sync + 'static) -> Self {
+        self.filter = Some(Box::new(move |update| U::view(update).is_some_and(&keep)));
+        self
+    }
+
+    /// Starts the subscription: it receives the updates that arrive from now on.
+    pub fn subscribe(self) -> Subscription<U> {
+        let kind = if TypeId::of::<U>() == TypeId::of::<Update>() {
+            None
+        } else {
+            Some(std::mem::discriminant(&U::default().into_enum()))
+        };
+        let queue = Arc::new(Queue::new(self.lossless, self.capacity, self.warn_at));
+        self.hub.add(Subscriber {
+            kind,
+            filter: self.filter,
+            queue: queue.clone(),
+        });
+        Subscription {
+            queue,
+            kind: PhantomData,
+        }
+    }
+}
+
+/// A subscription's filter, over whole updates (run on the receive thread).
+type Filter = Box<dyn Fn(&Update) -> bool + Send + Sync>;
+
+/// A subscriber as the receive thread sees it.
+struct Subscriber {
+    /// `None`: every kind.
+    kind: Option<Discriminant<Update>>,
+    filter: Option<Filter>,
+    queue: Arc<Queue>,
+}
+
+/// How a client's subscriptions end.
+#[derive(Debug, Clone)]
+pub(crate) enum End {
+    /// The client closed.
+    Closed,
+    /// The receive loop failed.
+    Failed(Error),
+}
+
+/// A client's subscribers. The receive thread publishes into it; subscriptions are added from
+/// any thread.
+#[derive(Default)]
+pub(crate) struct Hub {
+    inner: Mutex<HubInner>,
+}
+
+#[derive(Default)]
+pub(crate) struct HubInner {
+    subscribers: Vec<Subscriber>,
+    /// Set once the client's updates have ended; later subscriptions start ended.
+    end: Option<End>,
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Hub")
+            .field("subscribers", &inner.subscribers.len())
+            .field("end", &inner.end)
+            .finish()
+    }
+}
+
+impl Hub {
+    /// The subscriber list, locked. State changes that subscriptions must see exactly once are
+    /// made under this lock (see `Client::subscribe_with_states`).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, HubInner> {
+        lock(&self.inner)
+    }
+
+    fn add(&self, subscriber: Subscriber) {
+        let mut inner = self.lock();
+        match &inner.end {
+            Some(end) => subscriber.queue.end(end.clone()),
+            None => inner.subscribers.push(subscriber),
+        }
+    }
+
+    /// Adds a lossless subscription to everything while the lock is held by the caller.
+    pub(crate) fn add_locked(inner: &mut HubInner, warn_at: usize) -> Subscription<Update> {
+        let queue = Arc::new(Queue::new(true, 0, warn_at));
+        let subscriber = Subscriber {
+            kind: None,
+            filter: None,
+            queue: queue.clone(),
+        };
+        match &inner.end {
+            Some(end) => subscriber.queue.end(end.clone()),
+            None => inner.subscribers.push(subscriber),
+        }
+        Subscription {
+            queue,
+            kind: PhantomData,
+        }
+    }
+
+    /// The longest lossless queue now.
+    pub(crate) fn lossless_backlog(&self) -> usize {
+        self.lock()
+            .subscribers
+            .iter()
+            .filter(|subscriber| subscriber.queue.lossless)
+            .map(|subscriber| subscriber.queue.lock().items.len())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+impl HubInner {
+    /// Queues `update` for every subscriber that wants it, and forgets subscribers that are
+    /// gone (or whose filter panicked).
+    pub(crate) fn publish(&mut self, update: &Arc<Update>) {
+        let kind = std::mem::discriminant(&**update);
+        self.subscribers.retain(|subscriber| {
+            if !subscriber.queue.receiver_alive.load(Ordering::Acquire) {
+                return false;
+            }
+            if subscriber.kind.is_some_and(|wanted| wanted != kind) {
+                return true;
+            }
+            if let Some(filter) = &subscriber.filter {
+                match catch_unwind(AssertUnwindSafe(|| filter(update))) {
+                    Ok(true) => {}
+                    Ok(false) => return true,
+                    Err(_) => {
+                        subscriber.queue.end(End::Failed(Error::receive_failed(
+                            "the subscription's filter panicked",
+                        )));
+                        return false;
+                    }
+                }
+            }
+            subscriber.queue.push(update);
+            true
+        });
+    }
+
+    /// Ends every subscription, now and later.
+    pub(crate) fn end(&mut self, end: End) {
+        for subscriber in self.subscribers.drain(..) {
+            subscriber.queue.end(end.clone());
+        }
+        self.end.get_or_insert(end);
+    }
+}
+
+/// One subscription's queue: filled by the receive thread, read by the subscriber.
+struct Queue {
+    lossless: bool,
+    capacity: usize,
+    warn_at: usize,
+    receiver_alive: AtomicBool,
+    state: Mutex<QueueState>,
+}
+
+struct QueueState {
+    items: VecDeque<Arc<Update>>,
+    /// Updates dropped since the subscriber last heard of it.
+    missed: u64,
+    /// How the subscription ended, once it has; `Failed` is delivered once, then `Ended`.
+    end: Option<QueueEnd>,
+    waker: Option<Waker>,
+    /// Whether the lossless warning was logged (re-armed at half the threshold).
+    warned: bool,
+}
+
+enum QueueEnd {
+    Closed,
+    Failed(Error),
+    Reported,
+}
+
+/// What [`Queue::take`] found.
+enum Taken {
+    Update(Arc<Update>),
+    Missed(u64),
+    Failed(Error),
+    Empty,
+    Ended,
+}
+
+impl Queue {
+    fn new(lossless: bool, capacity: usize, warn_at: usize) -> Queue {
+        Queue {
+            lossless,
+            capacity,
+            warn_at,
+            receiver_alive: AtomicBool::new(true),
+            state: Mutex::new(QueueState {
+                items: VecDeque::new(),
+                missed: 0,
+                end: None,
+                waker: None,
+                warned: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        lock(&self.state)
+    }
+
+    fn push(&self, update: &Arc<Update>) {
+        let mut state = self.lock();
+        if state.end.is_some() {
+            return;
+        }
+        if !self.lossless && state.items.len() >= self.capacity {
+            state.items.pop_front();
+            state.missed += 1;
+        }
+        state.items.push_back(update.clone());
+        if self.lossless {
+            let length = state.items.len();
+            if length >= self.warn_at && !state.warned {
+                state.warned = true;
+                tracing::warn!(
+                    target: "tdlib",
+                    queued = length,
+                    "a lossless update subscription is not being read: {length} updates queued"
+                );
+            }
+        }
+        let waker = state.waker.take();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn end(&self, end: End) {
+        let mut state = self.lock();
+        if state.end.is_none() {
+            state.end = Some(match end {
+                End::Closed => QueueEnd::Closed,
+                End::Failed(error) => QueueEnd::Failed(error),
+            });
+        }
+        let waker = state.waker.take();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn take(&self) -> Taken {
+        let mut state = self.lock();
+        if state.missed > 0 {
+            return Taken::Missed(std::mem::take(&mut state.missed));
+        }
+        if let Some(update) = state.items.pop_front() {
+            if state.warned && state.items.len() < self.warn_at / 2 {
+                state.warned = false;
+            }
+            return Taken::Update(update);
+        }
+        match &mut state.end {
+            None => Taken::Empty,
+            Some(QueueEnd::Failed(_)) => {
+                let Some(QueueEnd::Failed(error)) = state.end.replace(QueueEnd::Reported) else {
+                    return Taken::Ended;
+                };
+                Taken::Failed(error)
+            }
+            Some(QueueEnd::Closed | QueueEnd::Reported) => Taken::Ended,
+        }
+    }
+
+    /// Stores the waker unless something is queued or the queue ended meanwhile; returns
+    /// whether it did (then the subscriber may sleep).
+    fn park(&self, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        if state.missed > 0 || !state.items.is_empty() || state.end.is_some() {
+            return false;
+        }
+        match &mut state.waker {
+            Some(stored) if stored.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+        true
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while these locks are held except user filters, which are caught; a
+    // poisoned lock still guards consistent data.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use tdlib_types::types;
+
+    use super::*;
+
+    fn option(name: &str) -> Arc<Update> {
+        Arc::new(Update::Option(types::UpdateOption {
+            name: name.into(),
+            value: Default::default(),
+        }))
+    }
+
+    fn state() -> Arc<Update> {
+        Arc::new(Update::AuthorizationState(
+            types::UpdateAuthorizationState::default(),
+        ))
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        futures_executor::block_on(future)
+    }
+
+    #[test]
+    fn kinds_are_filtered_before_queueing() {
+        let hub = Hub::default();
+        let mut options = SubscriptionBuilder::<types::UpdateOption>::new(&hub, 2, 10).subscribe();
+        let mut all = SubscriptionBuilder::<Update>::new(&hub, 100, 10).subscribe();
+        for _ in 0..10 {
+            hub.lock().publish(&state());
+        }
+        hub.lock().publish(&option("a"));
+        assert_eq!(options.len(), 1, "the other kinds never reached its queue");
+        let Ok(Event::Update(first)) = options.try_recv() else {
+            panic!("an option")
+        };
+        assert_eq!(first.name, "a");
+        assert_eq!(all.len(), 11);
+        assert!(
+            matches!(all.try_recv(), Ok(Event::Update(update)) if matches!(**update.update(), Update::AuthorizationState(_)))
+        );
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_oldest_and_says_how_many() {
+        let hub = Hub::default();
+        let mut subscription = SubscriptionBuilder::<Update>::new(&hub, 3, 10).subscribe();
+        for name in ["1", "2", "3", "4", "5"] {
+            hub.lock().publish(&option(name));
+        }
+        assert!(matches!(subscription.try_recv(), Ok(Event::Missed(2))));
+        let names: Vec<String> = std::iter::from_fn(|| match subscription.try_recv() {
+            Ok(Event::Update(update)) => match &**update.update() {
+                Update::Option(option) => Some(option.name.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+        assert_eq!(names, ["3", "4", "5"]);
+        assert_eq!(subscription.try_recv().unwrap_err(), TryRecvError::Empty);
+    }
+
+    #[test]
+    fn lossless_keeps_everything_and_ends_after_the_last_update() {
+        let hub = Hub::default();
+        let mut subscription = SubscriptionBuilder::<Update>::new(&hub, 1, 1000)
+            .lossless()
+            .subscribe();
+        for _ in 0..5000 {
+            hub.lock().publish(&option("x"));
+        }
+        hub.lock().end(End::Closed);
+        let mut count = 0;
+        block_on(async {
+            while let Some(event) = subscription.recv().await {
+                assert!(matches!(event, Event::Update(_)));
+                count += 1;
+            }
+        });
+        assert_eq!(count, 5000);
+        let late = SubscriptionBuilder::<Update>::new(&hub, 1, 1).subscribe();
+        assert!(
+            late.queue.lock().end.is_some(),
+            "a late subscription starts ended"
+        );
+    }
+
+    #[test]
+    fn failure_is_the_last_event_and_a_panicking_filter_ends_only_its_subscription() {
+        let hub = Hub::default();
+        let mut panicky = SubscriptionBuilder::<types::UpdateOption>::new(&hub, 10, 10)
+            .filter(|option| option.name != "boom" || panic!("filter bug"))
+            .subscribe();
+        let mut healthy = SubscriptionBuilder::<Update>::new(&hub, 10, 10).subscribe();
+        hub.lock().publish(&option("fine"));
+        hub.lock().publish(&option("boom"));
+        hub.lock().publish(&option("after"));
+        assert!(matches!(panicky.try_recv(), Ok(Event::Update(_))));
+        assert!(
+            matches!(panicky.try_recv(), Ok(Event::Failed(error)) if error.is_receive_failed())
+        );
+        assert_eq!(panicky.try_recv().unwrap_err(), TryRecvError::Ended);
+        assert_eq!(healthy.len(), 3);
+        hub.lock().end(End::Failed(Error::receive_failed("test")));
+        for _ in 0..3 {
+            assert!(matches!(healthy.try_recv(), Ok(Event::Update(_))));
+        }
+        assert!(matches!(healthy.try_recv(), Ok(Event::Failed(_))));
+        assert!(block_on(healthy.recv()).is_none());
+    }
+
+    #[test]
+    fn a_dropped_subscription_is_forgotten_at_the_next_update() {
+        let hub = Hub::default();
+        let subscription = SubscriptionBuilder::<Update>::new(&hub, 10, 10).subscribe();
+        drop(subscription);
+        hub.lock().publish(&option("x"));
+        assert!(hub.lock().subscribers.is_empty());
+    }
+
+    #[test]
+    fn a_waiting_subscriber_is_woken() {
+        let hub = Arc::new(Hub::default());
+        let mut subscription =
+            SubscriptionBuilder::<types::UpdateOption>::new(&hub, 10, 10).subscribe();
+        let publisher = {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                hub.lock().publish(&option("late"));
+            })
+        };
+        let event = block_on(subscription.recv());
+        assert!(matches!(event, Some(Event::Update(option)) if option.name == "late"));
+        publisher.join().unwrap();
+    }
+}

@@ -1,0 +1,27 @@
+//! What the test binaries that run on the fake libtdjson share.
+
+use tdlib_fake_harness::{Fake, in_child};
+
+/// Runs `test` in a child process against the fake with `script`; returns the fake (for its
+/// request log) in the parent, or `None` in the child after running `body`.
+pub fn on_fake(test: &str, script: serde_json::Value) -> Option<Fake> {
+    if in_child() {
+        return None;
+    }
+    let fake = Fake::new(test, &script);
+    let output = fake.run_test_in_child(test);
+    assert!(
+        output.status.success(),
+        "the test failed against the fake:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The child's test really ran (a filter that matches nothing also succeeds).
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("1 passed"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(fake.script_errors(), Vec::<String>::new());
+    Some(fake)
+}

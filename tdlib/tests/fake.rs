@@ -1,0 +1,142 @@
+//! The client's contract where the real TDLib cannot show it offline: update bursts from the
+//! scripted fake libtdjson. Each test runs in a child process with the fake first on the loader
+//! path (see `common::on_fake`).
+
+use std::time::Duration;
+
+use serde_json::json;
+use tdlib::enums::{ConnectionState, Update};
+use tdlib::{Client, Event, auth, functions, types};
+
+mod common;
+use common::on_fake;
+
+const BURST: u64 = 1_000_000;
+
+/// A million option updates between two connection states.
+fn burst_script() -> serde_json::Value {
+    json!({
+        "login": {"bot_token": "1:burst"},
+        "conversation": [
+            {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
+            {"burst": {"count": BURST, "update": {"@type": "updateOption", "name": "burst",
+                "value": {"@type": "optionValueInteger", "value": "42"}}}},
+            {"update": {"@type": "updateConnectionState",
+                "state": {"@type": "connectionStateUpdating"}}}
+        ]
+    })
+}
+
+async fn logged_in() -> Client {
+    let client = Client::new().unwrap();
+    let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "fake-db");
+    auth::authorize(&client, &mut auth::Bot::new(parameters, "1:burst"))
+        .await
+        .unwrap();
+    client
+}
+
+async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(120), future)
+        .await
+        .expect("no hang")
+}
+
+/// A subscriber of one kind, with room for only 4 updates, never lags behind a burst of a
+/// million updates of another kind (they never enter its queue), while a subscriber of every
+/// kind with the same room does; a lossless subscriber gets all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_kind_subscriber_does_not_lag_behind_a_burst_of_other_kinds() {
+    if on_fake(
+        "a_one_kind_subscriber_does_not_lag_behind_a_burst_of_other_kinds",
+        burst_script(),
+    )
+    .is_some()
+    {
+        return;
+    }
+    let client = logged_in().await;
+    let mut connection = client
+        .subscription::<types::UpdateConnectionState>()
+        .capacity(4)
+        .subscribe();
+    let mut everything = client.subscription::<Update>().capacity(4).subscribe();
+    let mut lossless = client.subscription::<Update>().lossless().subscribe();
+    let counting = tokio::spawn(async move {
+        let mut options = 0u64;
+        while let Some(event) = lossless.recv().await {
+            let Event::Update(update) = event else {
+                panic!("a lossless subscription: {event:?}")
+            };
+            match &**update.update() {
+                Update::Option(option) if option.name == "burst" => options += 1,
+                Update::ConnectionState(state)
+                    if matches!(state.state, ConnectionState::Updating(_)) =>
+                {
+                    break;
+                }
+                _ => {}
+            }
+        }
+        options
+    });
+    client.send(functions::TestCallEmpty {}).await.unwrap();
+    // Read only once the burst is over: with room for 4, only filtering before queueing can
+    // keep this subscriber from lagging.
+    assert_eq!(
+        bounded(counting).await.unwrap(),
+        BURST,
+        "the lossless subscriber lost nothing"
+    );
+    let mut missed = 0;
+    loop {
+        match bounded(connection.recv()).await {
+            Some(Event::Update(state)) if matches!(state.state, ConnectionState::Updating(_)) => {
+                break;
+            }
+            Some(Event::Update(_)) => {}
+            Some(Event::Missed(count)) => missed += count,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(missed, 0, "the one-kind subscriber lagged");
+    let first = bounded(everything.recv()).await;
+    assert!(
+        matches!(first, Some(Event::Missed(count)) if count > BURST - 10),
+        "the burst was real: {first:?}"
+    );
+    client.close().await.unwrap();
+}
+
+/// A filter runs before queueing too: a subscriber that wants one option in a million gets it,
+/// and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_is_applied_before_queueing() {
+    let script = json!({
+        "login": {"bot_token": "1:burst"},
+        "conversation": [
+            {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
+            {"burst": {"count": 200000, "update": {"@type": "updateOption", "name": "noise",
+                "value": {"@type": "optionValueInteger", "value": "1"}}}},
+            {"update": {"@type": "updateOption", "name": "wanted",
+                "value": {"@type": "optionValueInteger", "value": "2"}}}
+        ]
+    });
+    if on_fake("a_filter_is_applied_before_queueing", script).is_some() {
+        return;
+    }
+    let client = logged_in().await;
+    let mut wanted = client
+        .subscription::<types::UpdateOption>()
+        .capacity(1)
+        .filter(|option| option.name == "wanted")
+        .subscribe();
+    client.send(functions::TestCallEmpty {}).await.unwrap();
+    let Some(Event::Update(option)) = bounded(wanted.recv()).await else {
+        panic!("the wanted option")
+    };
+    assert_eq!(option.name, "wanted");
+    assert!(wanted.is_empty());
+    client.close().await.unwrap();
+    assert!(bounded(wanted.recv()).await.is_none());
+}
