@@ -4,8 +4,8 @@
 //! ```text
 //! TDLIB_API_ID=... TDLIB_API_HASH=... TDLIB_BOT_TOKEN=... cargo run --example chat_list
 //! ```
-//! Shows an update subscription that keeps only the kinds it wants ([`Client::updates_where`]),
-//! and what a subscriber that falls behind is told.
+//! Shows a subscription that keeps only the kinds it wants (a filter applied before anything
+//! is queued for it), and what a subscriber that falls behind is told.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -14,46 +14,34 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use tdlib::enums::{ChatList, Update};
-use tdlib::{Client, Error, UpdateEvent, functions, types};
-use tokio_stream::StreamExt;
+use tdlib::{Client, Error, Event, functions, types};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // Whatever happens below, no client is left open when the process exits.
-    let _closer = tdlib::CloseOnExit::new();
-    let (credentials, client) = match common::start("chat_list") {
+    let _closer = tdlib::CloseOnExit::new(); // no client is left open when the process exits
+    let (account, client) = match common::start("chat_list").await {
         Ok(started) => started,
         Err(code) => return code,
     };
-    let mut updates = client.updates_where(|update| {
-        matches!(
-            update,
-            Update::NewChat(_) | Update::ChatTitle(_) | Update::NewMessage(_)
-        )
-    });
+    let mut updates = client
+        .subscription::<Update>()
+        .filter(|update| {
+            matches!(update, Update::NewChat(_) | Update::ChatTitle(_) | Update::NewMessage(_))
+        })
+        .subscribe();
     let outcome = tokio::select! {
         outcome = async {
-            credentials.log_in(&client).await.map_err(|error| format!("login failed: {error}"))?;
+            account.log_in(&client).await?;
             load_chats(&client).await.map_err(|error| format!("loadChats failed: {error}"))?;
             let mut titles = HashMap::new();
-            while let Some(event) = updates.next().await {
+            while let Some(event) = updates.recv().await {
                 show(&mut titles, event);
             }
             Ok::<(), String>(())
         } => outcome,
         _ = tokio::signal::ctrl_c() => Ok(()),
     };
-    let code = match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(why) => {
-            eprintln!("chat_list: {why}");
-            ExitCode::FAILURE
-        }
-    };
-    if let Err(error) = client.close().await {
-        eprintln!("chat_list: close failed: {error}");
-    }
-    code
+    common::finish("chat_list", &client, outcome).await
 }
 
 /// Asks TDLib for the main chat list until it has no more; the chats come as `updateNewChat`.
@@ -66,21 +54,26 @@ async fn load_chats(client: &Client) -> Result<(), Error> {
         match client.send(request).await {
             Ok(_) => {}
             // 404: every chat is loaded.
-            Err(Error::Tdlib { code: 404, .. }) => return Ok(()),
+            Err(error) if error.code() == Some(404) => return Ok(()),
             Err(error) => return Err(error),
         }
     }
 }
 
-fn show(titles: &mut HashMap<i64, String>, event: UpdateEvent) {
+fn show(titles: &mut HashMap<i64, String>, event: Event<Update>) {
     let update = match event {
-        UpdateEvent::Update(update) => update,
-        UpdateEvent::Missed(count) => {
+        Event::Update(update) => update,
+        Event::Missed(count) => {
             println!("(fell behind: {count} updates skipped)");
             return;
         }
+        Event::Failed(error) => {
+            eprintln!("chat_list: updates stopped: {error}");
+            return;
+        }
+        _ => return,
     };
-    match &*update {
+    match &**update.update() {
         Update::NewChat(new) => {
             println!("chat {}: {}", new.chat.id, new.chat.title);
             titles.insert(new.chat.id, new.chat.title.clone());
@@ -90,9 +83,7 @@ fn show(titles: &mut HashMap<i64, String>, event: UpdateEvent) {
             titles.insert(change.chat_id, change.title.clone());
         }
         Update::NewMessage(new) => {
-            let title = titles
-                .get(&new.message.chat_id)
-                .map_or("an unknown chat", String::as_str);
+            let title = titles.get(&new.message.chat_id).map_or("an unknown chat", String::as_str);
             println!("new message {} in {title}", new.message.id);
         }
         _ => {}

@@ -10,54 +10,30 @@ mod common;
 
 use std::process::ExitCode;
 
+use tdlib::enums::UserType;
 use tdlib::functions;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // Whatever happens below, no client is left open when the process exits.
-    let _closer = tdlib::CloseOnExit::new();
-    let (credentials, client) = match common::start("get_me") {
+    let _closer = tdlib::CloseOnExit::new(); // no client is left open when the process exits
+    let (account, client) = match common::start("get_me").await {
         Ok(started) => started,
         Err(code) => return code,
     };
     let outcome = async {
-        credentials
-            .log_in(&client)
-            .await
-            .map_err(|error| format!("login failed: {error}"))?;
-        client
-            .send(functions::GetMe {})
-            .await
-            .map_err(|error| format!("getMe failed: {error}"))
-    }
-    .await;
-    let code = match outcome {
-        Ok(me) => {
-            let username = me
-                .usernames
-                .as_ref()
-                .and_then(|names| names.active_usernames.first())
-                .map_or(String::new(), |name| format!(" @{name}"));
-            println!(
-                "logged in as {} {}{username} (user {}, {})",
-                me.first_name,
-                me.last_name,
-                me.id,
-                if matches!(me.r#type, tdlib::enums::UserType::Bot(_)) {
-                    "a bot"
-                } else {
-                    "a user"
-                }
-            );
-            ExitCode::SUCCESS
-        }
-        Err(why) => {
-            eprintln!("get_me: {why}");
-            ExitCode::FAILURE
-        }
+        account.log_in(&client).await?;
+        let me = client.send(functions::GetMe {}).await.map_err(|e| format!("getMe: {e}"))?;
+        let username = me.usernames.as_ref().and_then(|names| names.active_usernames.first());
+        let kind = if matches!(me.r#type, UserType::Bot(_)) { "a bot" } else { "a user" };
+        println!(
+            "logged in as {} {}{} (user {}, {kind})",
+            me.first_name,
+            me.last_name,
+            username.map_or(String::new(), |name| format!(" @{name}")),
+            me.id
+        );
+        Ok(())
     };
-    if let Err(error) = client.close().await {
-        eprintln!("get_me: close failed: {error}");
-    }
-    code
+    let outcome = outcome.await;
+    common::finish("get_me", &client, outcome).await
 }

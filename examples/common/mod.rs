@@ -1,11 +1,16 @@
-//! What the examples that log in share: credentials from the environment, the explanation
-//! shown when they are missing, a database folder per account, and the login itself.
+//! What the examples that log in share: the account from the environment (or, without one,
+//! how to get it and the offline demo), the login, and a clean end.
+
+#![allow(dead_code)] // not every example uses every part
+
+#[path = "../offline_demo/mod.rs"]
+mod offline_demo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tdlib::Client;
-use tdlib::auth::{self, AuthError, Bot, Login, Terminal};
+use tdlib::auth::{self, AuthError, Bot, Terminal};
 
 /// Where the credentials come from.
 pub const API_ID: &str = "TDLIB_API_ID";
@@ -14,30 +19,54 @@ pub const BOT_TOKEN: &str = "TDLIB_BOT_TOKEN";
 /// Base folder of the per-account databases (default `tdlib-data`).
 pub const DATA_DIR: &str = "TDLIB_DATA_DIR";
 
-/// The start every logging-in example shares: the credentials and a client, or the exit code
-/// after saying what is wrong (2: credentials missing, with how to get them).
-pub fn start(example: &str) -> Result<(Credentials, Client), ExitCode> {
-    let credentials = Credentials::from_env().map_err(|problem| {
-        eprintln!("{problem}\n\n{}", how_to_get_credentials(example));
-        ExitCode::from(2)
-    })?;
-    let client = Client::new().map_err(|error| {
-        eprintln!("{example}: cannot start TDLib: {error}");
-        ExitCode::FAILURE
-    })?;
-    Ok((credentials, client))
+/// The start every logging-in example shares: the account and a client, or the exit code after
+/// saying what is wrong (2: credentials missing, with how to get them, and the offline demo to
+/// show that TDLib works meanwhile).
+pub async fn start(example: &str) -> Result<(Account, Client), ExitCode> {
+    let account = match Account::from_env() {
+        Ok(account) => account,
+        Err(problem) => {
+            eprintln!("{problem}\n\n{}", how_to_get_credentials(example));
+            println!("Meanwhile, TDLib offline (what `cargo run --example offline` shows):");
+            if let Err(error) = offline_demo::run().await {
+                eprintln!("{example}: the offline demo failed: {error}");
+            }
+            return Err(ExitCode::from(2));
+        }
+    };
+    match Client::new() {
+        Ok(client) => Ok((account, client)),
+        Err(error) => {
+            eprintln!("{example}: cannot start TDLib: {error}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The end every example shares: says what went wrong, if anything, and closes the client.
+pub async fn finish(example: &str, client: &Client, outcome: Result<(), String>) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    if let Err(why) = outcome {
+        eprintln!("{example}: {why}");
+        code = ExitCode::FAILURE;
+    }
+    if let Err(error) = client.close().await {
+        eprintln!("{example}: close failed: {error}");
+        return ExitCode::FAILURE;
+    }
+    code
 }
 
 /// API id and hash, and a bot token if there is one. `Debug` hides the secrets.
-pub struct Credentials {
+pub struct Account {
     pub api_id: i32,
     api_hash: String,
     bot_token: Option<String>,
 }
 
-impl std::fmt::Debug for Credentials {
+impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
+        f.debug_struct("Account")
             .field("api_id", &self.api_id)
             .field("api_hash", &"<redacted>")
             .field("bot_token", &self.bot_token.as_ref().map(|_| "<redacted>"))
@@ -57,7 +86,8 @@ This example logs in to Telegram, which needs credentials that only you can get:
   2. {BOT_TOKEN}: in Telegram, open a chat with @BotFather, send /newbot, choose a name and
      a username ending in \"bot\"; it answers with a token like 123456789:AAE...
      Without a bot token, the example logs in as a user and asks on this terminal for your
-     phone number (or \"qr\"), the code Telegram sends, and your password if you have one.
+     phone number (or \"qr\" to scan a QR code), the code Telegram sends, and your password
+     if you have one.
 
 Then run, with your values:
 
@@ -68,9 +98,9 @@ Nothing at hand? `cargo run --example offline` shows the library working without
     )
 }
 
-impl Credentials {
+impl Account {
     /// Reads the credentials, or says what is missing or wrong.
-    pub fn from_env() -> Result<Credentials, String> {
+    pub fn from_env() -> Result<Account, String> {
         let read = |name: &str| {
             std::env::var(name)
                 .ok()
@@ -78,10 +108,8 @@ impl Credentials {
                 .filter(|value| !value.is_empty())
         };
         let (Some(api_id), Some(api_hash)) = (read(API_ID), read(API_HASH)) else {
-            let missing: Vec<&str> = [API_ID, API_HASH]
-                .into_iter()
-                .filter(|name| read(name).is_none())
-                .collect();
+            let missing: Vec<&str> =
+                [API_ID, API_HASH].into_iter().filter(|name| read(name).is_none()).collect();
             return Err(format!("{} not set.", missing.join(" and ")));
         };
         let api_id = api_id
@@ -95,99 +123,39 @@ impl Credentials {
                 api_hash.len()
             ));
         }
-        Ok(Credentials {
-            api_id,
-            api_hash,
-            bot_token: read(BOT_TOKEN),
-        })
+        Ok(Account { api_id, api_hash, bot_token: read(BOT_TOKEN) })
+    }
+
+    /// Whether this is a bot (there is a bot token).
+    pub fn is_bot(&self) -> bool {
+        self.bot_token.is_some()
     }
 
     /// Logs `client` in: as the bot if there is a token, else as a user asked on the terminal.
-    /// Each account gets its own database folder.
-    pub async fn log_in(&self, client: &Client) -> Result<(), LoginError> {
+    /// Each account gets its own database folder under [`DATA_DIR`].
+    pub async fn log_in(&self, client: &Client) -> Result<(), String> {
         let base = std::env::var_os(DATA_DIR).map_or_else(|| "tdlib-data".into(), PathBuf::from);
-        match &self.bot_token {
+        let parameters = |folder: String| {
+            let directory = base.join(folder).display().to_string();
+            auth::parameters(self.api_id, self.api_hash.clone(), directory)
+        };
+        let outcome = match &self.bot_token {
             Some(token) => {
                 // The part before the colon is the bot's user id: not secret, and stable.
                 let bot_id = token.split(':').next().unwrap_or_default();
-                let directory = base.join(format!("bot-{bot_id}"));
-                let parameters = self.parameters(&directory);
-                auth::authorize(client, &mut Bot::new(parameters, token.clone())).await?;
+                let mut bot = Bot::new(parameters(format!("bot-{bot_id}")), token.clone());
+                auth::authorize(client, &mut bot).await
+            }
+            None if !std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                return Err(format!(
+                    "{BOT_TOKEN} is not set and standard input is not a terminal to log in as a user"
+                ));
             }
             None => {
-                if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                    return Err(LoginError::NoBotTokenAndNoTerminal);
-                }
                 eprintln!("{BOT_TOKEN} is not set: logging in as a user.");
-                let answer =
-                    prompt("Phone number (international format), or \"qr\" for a QR-code login: ")?;
-                let (login, account) = if answer.eq_ignore_ascii_case("qr") {
-                    (Login::QrCode, "user-qr".to_owned())
-                } else {
-                    let account = format!("user-{:016x}", fnv1a(digits(&answer).as_bytes()));
-                    (Login::PhoneNumber(answer), account)
-                };
-                let parameters = self.parameters(&base.join(account));
-                auth::authorize(client, &mut Terminal::new(parameters).with_login(login)).await?;
+                auth::authorize(client, &mut Terminal::new(parameters("user".into()))).await
             }
-        }
-        Ok(())
+        };
+        outcome.map_err(|error: AuthError| format!("login failed: {error}"))
     }
-
-    fn parameters(&self, directory: &std::path::Path) -> tdlib::functions::SetTdlibParameters {
-        auth::parameters(
-            self.api_id,
-            self.api_hash.clone(),
-            directory.display().to_string(),
-        )
-    }
-}
-
-/// Why an example could not log in.
-#[derive(Debug)]
-pub enum LoginError {
-    Auth(AuthError),
-    NoBotTokenAndNoTerminal,
-    Input(std::io::Error),
-}
-
-impl From<AuthError> for LoginError {
-    fn from(error: AuthError) -> Self {
-        LoginError::Auth(error)
-    }
-}
-
-impl std::fmt::Display for LoginError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoginError::Auth(error) => error.fmt(f),
-            LoginError::NoBotTokenAndNoTerminal => write!(
-                f,
-                "{BOT_TOKEN} is not set and standard input is not a terminal to log in as a user"
-            ),
-            LoginError::Input(error) => write!(f, "cannot read the answer: {error}"),
-        }
-    }
-}
-
-/// One line from the terminal (before the client needs it, so blocking is fine here).
-fn prompt(question: &str) -> Result<String, LoginError> {
-    eprint!("{question}");
-    let mut line = String::new();
-    match std::io::stdin().read_line(&mut line) {
-        Ok(0) => Err(LoginError::Input(std::io::ErrorKind::UnexpectedEof.into())),
-        Ok(_) => Ok(line.trim().to_owned()),
-        Err(error) => Err(LoginError::Input(error)),
-    }
-}
-
-fn digits(text: &str) -> String {
-    text.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// A folder name for a phone number that does not show the number.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }

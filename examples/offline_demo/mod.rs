@@ -5,23 +5,15 @@ use tdlib::{Client, enums, execute, functions, types};
 
 /// Prints what TDLib does without an account or a network.
 pub async fn run() -> Result<(), tdlib::Error> {
-    let version = execute(functions::GetOption {
-        name: "version".into(),
-    })?;
-    let commit = execute(functions::GetOption {
-        name: "commit_hash".into(),
-    })?;
+    let version = execute(functions::GetOption { name: "version".into() })?;
+    let commit = execute(functions::GetOption { name: "commit_hash".into() })?;
     println!("linked TDLib: {}", option_text(&version));
     println!("its commit:   {}", option_text(&commit));
     println!(
         "tdlib-sys is pinned to TDLib {} ({}), linked {}",
         tdlib::TDLIB_VERSION,
         tdlib::TDLIB_COMMIT,
-        if tdlib::LINKED_STATICALLY {
-            "statically"
-        } else {
-            "dynamically"
-        }
+        if tdlib::LINKED_STATICALLY { "statically" } else { "dynamically" }
     );
 
     let parsed = execute(functions::ParseTextEntities {
@@ -47,31 +39,21 @@ pub async fn run() -> Result<(), tdlib::Error> {
     let client = Client::new()?;
     let square = client.send(functions::TestSquareInt { x: 12 }).await?;
     println!("testSquareInt(12) through a client: {}", square.value);
-    let echoed = client
-        .send(functions::TestCallString {
-            x: "h\u{e9}llo \u{1f30d}".into(),
-        })
-        .await?;
+    let echoed =
+        client.send(functions::TestCallString { x: "h\u{e9}llo \u{1f30d}".into() }).await?;
     println!("testCallString round trip: {:?}", echoed.value);
-    let vector = client
-        .send(functions::TestCallVectorInt {
-            x: vec![i32::MIN, 0, i32::MAX],
-        })
-        .await?;
+    let vector =
+        client.send(functions::TestCallVectorInt { x: vec![i32::MIN, 0, i32::MAX] }).await?;
     println!("testCallVectorInt round trip: {:?}", vector.value);
     let refused = client
         .send(functions::TestReturnError {
-            error: types::Error {
-                code: 429,
-                message: "FLOOD_WAIT_7".into(),
-            },
+            error: types::Error { code: 429, message: "FLOOD_WAIT_7".into() },
         })
         .await;
     match refused {
-        Err(error) => println!(
-            "testReturnError: {error} (retry after {:?} s)",
-            error.retry_after()
-        ),
+        Err(error) => {
+            println!("testReturnError: {error} (retry after {:?})", error.retry_after())
+        }
         Ok(_) => println!("testReturnError: unexpectedly no error"),
     }
     client.close().await?;

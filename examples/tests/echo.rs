@@ -112,18 +112,8 @@ impl KillOnDrop {
         use std::io::Read;
         let mut stdout = String::new();
         let mut stderr = String::new();
-        self.0
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        self.0
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+        self.0.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+        self.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
         std::process::Output {
             status: self.0.wait().unwrap(),
             stdout: stdout.into_bytes(),
@@ -144,18 +134,11 @@ fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     let fake = Fake::new("echo", &script());
     let mut command = support::on_fake(&fake, "echo", "4242:echo-test-token");
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = KillOnDrop(
-        command
-            .spawn()
-            .expect("the echo example was built by cargo test"),
-    );
+    let mut child = KillOnDrop(command.spawn().expect("the echo example was built by cargo test"));
 
     // Until the dice has been answered (the last thing the conversation leads to).
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !accepted_replies(&fake.requests())
-        .iter()
-        .any(|(id, _)| *id == 7)
-    {
+    while !accepted_replies(&fake.requests()).iter().any(|(id, _)| *id == 7) {
         assert!(
             Instant::now() < deadline,
             "the echo did not get through the conversation: {:#?}\n{:?}",
@@ -166,23 +149,13 @@ fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     }
     // Give a wrong extra answer the chance to show up before stopping.
     std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args(["-INT", &child.0.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{:?}\n{stdout}\n{stderr}",
-        output.status
-    );
-    assert!(
-        stdout.contains("echo: logged in as @echo_test_bot (user 4242)"),
-        "{stdout}"
-    );
+    assert!(output.status.success(), "{:?}\n{stdout}\n{stderr}", output.status);
+    assert!(stdout.contains("echo: logged in as @echo_test_bot (user 4242)"), "{stdout}");
     assert!(stdout.ends_with("echo: closed\n"), "{stdout}");
     assert!(
         !stderr.contains("4242:echo-test-token") && !stdout.contains("echo-test-token"),
@@ -194,11 +167,7 @@ fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     let replies = accepted_replies(&requests);
     let mut answered: Vec<i64> = replies.iter().map(|(id, _)| *id).collect();
     answered.sort_unstable();
-    assert_eq!(
-        answered,
-        [3, 5, 7, 9],
-        "exactly one reply per eligible message: {replies:#?}"
-    );
+    assert_eq!(answered, [3, 5, 7, 9], "exactly one reply per eligible message: {replies:#?}");
     for (id, reply) in &replies {
         let chat = reply.request["chat_id"].as_i64().unwrap();
         assert_eq!(chat, if *id == 3 || *id == 7 { PRIVATE } else { GROUP });
@@ -211,10 +180,7 @@ fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     assert_eq!(content["text"]["text"], "hello bold");
     assert_eq!(content["text"]["entities"][0]["offset"], 6);
     assert_eq!(content["text"]["entities"][0]["length"], 4);
-    assert_eq!(
-        content["text"]["entities"][0]["type"]["@type"],
-        "textEntityTypeBold"
-    );
+    assert_eq!(content["text"]["entities"][0]["type"]["@type"], "textEntityTypeBold");
 
     // Other content is sent as a copy.
     let (_, dice_reply) = replies.iter().find(|(id, _)| *id == 7).unwrap();
@@ -239,10 +205,8 @@ fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     );
 
     // FLOOD_WAIT after sending: the failed reply was resent once, after its retry_after.
-    let resends: Vec<&Logged> = requests
-        .iter()
-        .filter(|logged| logged.request_type() == "resendMessages")
-        .collect();
+    let resends: Vec<&Logged> =
+        requests.iter().filter(|logged| logged.request_type() == "resendMessages").collect();
     assert_eq!(resends.len(), 1, "{resends:#?}");
     assert_eq!(resends[0].answer["@type"], "messages");
     assert!(
@@ -252,11 +216,7 @@ fn echo_answers_a_scripted_conversation_and_closes_on_sigint() {
     );
 
     // SIGINT closed the client: close is the last request, and it was accepted.
-    let last = requests
-        .iter()
-        .rev()
-        .find(|logged| logged.client_id != 0)
-        .unwrap();
+    let last = requests.iter().rev().find(|logged| logged.client_id != 0).unwrap();
     assert_eq!(last.request_type(), "close");
     assert_eq!(last.answer["@type"], "ok");
 }
@@ -272,10 +232,7 @@ fn echo_without_credentials_explains_how_to_get_them() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.starts_with("TDLIB_API_ID and TDLIB_API_HASH not set."),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("TDLIB_API_ID and TDLIB_API_HASH not set."), "{stderr}");
     for needed in [
         "https://my.telegram.org",
         "API development tools",
@@ -304,8 +261,52 @@ fn echo_with_a_malformed_api_hash_says_so() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.starts_with("TDLIB_API_HASH must be 32 hexadecimal characters"),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("TDLIB_API_HASH must be 32 hexadecimal characters"), "{stderr}");
+}
+
+/// Chats are answered concurrently: while one chat waits out a FLOOD_WAIT, another is answered
+/// at once (and each chat still in order).
+#[test]
+fn a_flood_wait_in_one_chat_does_not_hold_up_another() {
+    const BOB: i64 = 78;
+    let script = json!({
+        "unix_time": NOW,
+        "login": {"bot_token": "4242:echo-test-token"},
+        "me": {"id": ME, "first_name": "Echo", "usernames": {"active_usernames": ["echo_test_bot"]},
+               "type": {"@type": "userTypeBot"}},
+        "chats": [
+            chat(PRIVATE, "Alice", json!({"@type": "chatTypePrivate", "user_id": ALICE})),
+            chat(BOB, "Bob", json!({"@type": "chatTypePrivate", "user_id": BOB})),
+        ],
+        "send_errors": [{"chat_id": PRIVATE, "code": 429, "message": "Too Many Requests: retry after 3"}],
+        "conversation": [
+            {"update": text_message(1, PRIVATE, ALICE, NOW + 1, "first, from Alice", json!([]))},
+            {"update": text_message(2, PRIVATE, ALICE, NOW + 1, "second, from Alice", json!([]))},
+            {"update": text_message(3, BOB, BOB, NOW + 1, "from Bob", json!([]))},
+        ]
+    });
+    let fake = Fake::new("echo-two-chats", &script);
+    let mut command = support::on_fake(&fake, "echo", "4242:echo-test-token");
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = KillOnDrop(command.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted_replies(&fake.requests()).len() < 3 {
+        assert!(Instant::now() < deadline, "{:#?}", fake.requests());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let requests = fake.requests();
+    let refused = requests
+        .iter()
+        .find(|logged| logged.request_type() == "sendMessage" && logged.answer["code"] == 429)
+        .expect("Alice's first reply was refused with a wait");
+    let replies = accepted_replies(&requests);
+    let at = |id: i64| replies.iter().find(|(replied, _)| *replied == id).unwrap().1.ms;
+    assert!(at(3) - refused.ms < 1500.0, "Bob was answered at once, not after Alice's wait");
+    assert!(at(1) - refused.ms >= 3000.0, "Alice's reply waited out the FLOOD_WAIT");
+    assert!(at(1) < at(2), "Alice's messages were answered in order");
+    assert!(at(3) < at(1));
 }

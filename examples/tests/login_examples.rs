@@ -34,34 +34,17 @@ fn script() -> serde_json::Value {
 #[test]
 fn get_me_prints_the_account() {
     let fake = Fake::new("get_me", &script());
-    let output = support::on_fake(&fake, "get_me", "4242:example-token")
-        .output()
-        .unwrap();
+    let output = support::on_fake(&fake, "get_me", "4242:example-token").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        stdout,
-        "logged in as Echo Bot @echo_test_bot (user 4242, a bot)\n"
-    );
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout, "logged in as Echo Bot @echo_test_bot (user 4242, a bot)\n");
     let types: Vec<String> = fake
         .requests()
         .iter()
         .filter(|logged| logged.client_id != 0 && logged.request_type() != "getOption")
         .map(|logged| logged.request_type().to_owned())
         .collect();
-    assert_eq!(
-        types,
-        [
-            "setTdlibParameters",
-            "checkAuthenticationBotToken",
-            "getMe",
-            "close"
-        ]
-    );
+    assert_eq!(types, ["setTdlibParameters", "checkAuthenticationBotToken", "getMe", "close"]);
 }
 
 #[test]
@@ -75,10 +58,7 @@ fn chat_list_shows_chats_then_live_messages_until_sigint() {
     let pid = child.id().to_string();
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
-        if stopped
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .is_err()
-        {
+        if stopped.recv_timeout(std::time::Duration::from_secs(30)).is_err() {
             let _ = Command::new("kill").args(["-KILL", &pid]).status();
         }
     });
@@ -92,22 +72,12 @@ fn chat_list_shows_chats_then_live_messages_until_sigint() {
             break;
         }
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     let _ = stop.send(());
     watchdog.join().unwrap();
     assert!(status.success(), "{status:?} after {seen:?}");
-    assert_eq!(
-        seen,
-        [
-            "chat -11: Readers",
-            "chat -12: Writers",
-            "new message 5 in Writers"
-        ]
-    );
+    assert_eq!(seen, ["chat -11: Readers", "chat -12: Writers", "new message 5 in Writers"]);
     let last = fake.requests().pop().unwrap();
     assert_eq!(last.request_type(), "close");
 }

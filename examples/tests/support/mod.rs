@@ -30,9 +30,7 @@ pub fn example(name: &str) -> PathBuf {
     let examples = exe.parent().unwrap().parent().unwrap().join("examples");
     let binary = examples.join(name);
     let modified = |path: &std::path::Path| {
-        std::fs::metadata(path)
-            .and_then(|metadata| metadata.modified())
-            .ok()
+        std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok()
     };
     let built = modified(&binary).unwrap_or_else(|| {
         panic!(
