@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tdlib_types::codec::{Function, Variant};
@@ -9,7 +10,7 @@ use tdlib_types::enums::{AuthorizationState, ConnectionState, Update};
 use tdlib_types::functions;
 
 use crate::dispatcher::{ClientEntry, dispatcher};
-use crate::request::Body;
+use crate::request::{Body, Watched};
 use crate::state::StateWatch;
 use crate::subscription::{Hub, Subscription, SubscriptionBuilder};
 use crate::{ClientBuilder, Error, answer, ffi};
@@ -148,6 +149,20 @@ impl Client {
         let entry = &self.handle.entry;
         if !entry.is_open() {
             return Err(entry.end_error());
+        }
+        match body.watched() {
+            Watched::SetTdlibParameters => {
+                let asks = body.asks_for_a_database();
+                entry.has_database.store(asks, Ordering::Release);
+            }
+            Watched::GetDatabaseStatistics if !entry.has_database.load(Ordering::Acquire) => {
+                return Err(Error::invalid_request(
+                    "getDatabaseStatistics crashes TDLib in a client without a database: send \
+                     setTdlibParameters with use_file_database, use_chat_info_database or \
+                     use_message_database first",
+                ));
+            }
+            _ => {}
         }
         let dispatcher = dispatcher();
         let extra = dispatcher.next_extra();

@@ -17,6 +17,9 @@
 //! - on any string with invalid UTF-8 or a lone surrogate escape that it writes back (in
 //!   `@extra`, an unknown `@type`, an echoed value).
 //!
+//! - on `getDatabaseStatistics` in a client initialized without any database (SIGSEGV); that
+//!   depends on the client, so the client checks it ([`Watched`]).
+//!
 //! The first three are refused by name ([`refuse_process_killers`]). Typed requests and
 //! `serde_json` values are valid UTF-8 JSON by construction, which rules out the last; raw
 //! text (an [`UnknownObject`](tdlib_types::codec::UnknownObject)'s, or
@@ -37,7 +40,31 @@ pub const MAX_REQUEST_DEPTH: usize = 100;
 /// A checked request: a JSON object, without its closing brace, so that `@extra` can be
 /// appended without copying.
 #[derive(Debug)]
-pub(crate) struct Body(String);
+pub(crate) struct Body {
+    text: String,
+    function: Watched,
+}
+
+/// Requests whose safety depends on the client they go to, checked by `Client::round_trip`:
+/// TDLib 1.8.65 crashes (SIGSEGV) on `getDatabaseStatistics` in a client initialized without
+/// any database (`use_file_database`, `use_chat_info_database` and `use_message_database` all
+/// false, the default), so the client notes what `setTdlibParameters` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Watched {
+    SetTdlibParameters,
+    GetDatabaseStatistics,
+    Other,
+}
+
+impl Watched {
+    fn of(name: &str) -> Watched {
+        match name {
+            "setTdlibParameters" => Watched::SetTdlibParameters,
+            "getDatabaseStatistics" => Watched::GetDatabaseStatistics,
+            _ => Watched::Other,
+        }
+    }
+}
 
 impl Body {
     /// Encodes a typed request.
@@ -57,7 +84,7 @@ impl Body {
         if PROCESS_KILLERS.contains(&F::TYPE) {
             refuse_process_killers(&text)?;
         }
-        Body::object(text)
+        Body::object(text, Watched::of(F::TYPE))
     }
 
     /// A request given as a `serde_json` value: an object with a string `@type`. Its `@extra`,
@@ -84,10 +111,22 @@ impl Body {
             ));
         }
         let extra = object.remove("@extra");
+        let function = Watched::of(
+            object
+                .get("@type")
+                .and_then(|name| name.as_str())
+                .unwrap_or(""),
+        );
         // serde_json writes valid JSON from Rust strings, which hold no lone surrogate.
+        let killer = object
+            .get("@type")
+            .and_then(|name| name.as_str())
+            .is_some_and(|name| PROCESS_KILLERS.contains(&name));
         let text = serde_json::Value::Object(object).to_string();
-        refuse_process_killers(&text)?;
-        Ok((Body::object(text)?, extra))
+        if killer {
+            refuse_process_killers(&text)?;
+        }
+        Ok((Body::object(text, function)?, extra))
     }
 
     /// A request given as JSON text, for `td_execute`: checked strictly (TDLib aborts on some
@@ -109,20 +148,47 @@ impl Body {
             }
         }
         refuse_process_killers(request)?;
+        // For td_execute, which runs no request that depends on a client's state.
         let text = request.trim_end();
-        Body::object(text.to_owned())
+        Body::object(text.to_owned(), Watched::Other)
     }
 
-    fn object(mut text: String) -> Result<Body, Error> {
+    fn object(mut text: String, function: Watched) -> Result<Body, Error> {
         if text.pop() != Some('}') {
             return Err(Error::invalid_request("a request must be a JSON object"));
         }
-        Ok(Body(text))
+        Ok(Body { text, function })
+    }
+
+    /// Which of the requests [`Watched`] this is.
+    pub(crate) fn watched(&self) -> Watched {
+        self.function
+    }
+
+    /// For `setTdlibParameters`: whether it asks for any database (TDLib reads `true`, or a
+    /// non-zero number or numeric string, as true).
+    pub(crate) fn asks_for_a_database(&self) -> bool {
+        let mut text = self.text.clone();
+        text.push('}');
+        [
+            "use_file_database",
+            "use_chat_info_database",
+            "use_message_database",
+        ]
+        .iter()
+        .any(|name| match top_level_field(&text, name) {
+            Some("true") => true,
+            Some(raw) => raw
+                .trim_matches('"')
+                .parse::<f64>()
+                .is_ok_and(|number| number != 0.0),
+            None => false,
+        })
     }
 
     /// The text for `td_send`, with `@extra` as its last key.
     pub(crate) fn with_extra(self, extra: u64) -> Result<CString, Error> {
-        let mut text = self.0;
+        let mut text = self.text;
         // Room for the key, the number, the brace and the NUL, so nothing reallocates.
         text.reserve(32);
         let _ = write!(text, ",\"@extra\":{extra}}}");
@@ -131,7 +197,7 @@ impl Body {
 
     /// The text as it is, for `td_execute`.
     pub(crate) fn into_c_string(self) -> Result<CString, Error> {
-        let mut text = self.0;
+        let mut text = self.text;
         text.push('}');
         c_string(text)
     }
@@ -253,16 +319,27 @@ fn has_unpaired_surrogate_escape(text: &str) -> bool {
 
 /// The deepest nesting of arrays and objects in `value`, without recursion.
 fn json_depth(value: &serde_json::Value) -> usize {
+    let is_container = |value: &serde_json::Value| value.is_array() || value.is_object();
+    // Most requests are a flat object: no walk needed.
+    if let serde_json::Value::Object(members) = value {
+        if !members.values().any(is_container) {
+            return 1;
+        }
+    }
     let mut deepest = 0;
-    let mut stack = vec![(value, 0usize)];
+    let mut stack = vec![(value, 1usize)];
     while let Some((value, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match value {
-            serde_json::Value::Array(items) => Box::new(items.iter()),
-            serde_json::Value::Object(members) => Box::new(members.values()),
-            _ => continue,
-        };
-        deepest = deepest.max(depth + 1);
-        stack.extend(children.map(|child| (child, depth + 1)));
+        match value {
+            serde_json::Value::Array(items) => {
+                deepest = deepest.max(depth);
+                stack.extend(items.iter().map(|item| (item, depth + 1)));
+            }
+            serde_json::Value::Object(members) => {
+                deepest = deepest.max(depth);
+                stack.extend(members.values().map(|member| (member, depth + 1)));
+            }
+            _ => {}
+        }
     }
     deepest
 }
@@ -454,6 +531,33 @@ mod tests {
         ] {
             assert!(Body::json(bad).is_err());
         }
+    }
+
+    #[test]
+    fn database_parameters_are_read_as_tdlib_reads_them() {
+        let asks =
+            |request: serde_json::Value| Body::json(request).unwrap().0.asks_for_a_database();
+        assert!(!asks(json!({"@type": "setTdlibParameters"})));
+        assert!(!asks(
+            json!({"@type": "setTdlibParameters", "use_file_database": false, "use_message_database": 0})
+        ));
+        assert!(asks(
+            json!({"@type": "setTdlibParameters", "use_message_database": true})
+        ));
+        assert!(asks(
+            json!({"@type": "setTdlibParameters", "use_chat_info_database": "1"})
+        ));
+        let typed = |parameters: functions::SetTdlibParameters| Body::typed(parameters).unwrap();
+        let body = typed(functions::SetTdlibParameters::default());
+        assert_eq!(body.watched(), Watched::SetTdlibParameters);
+        assert!(!body.asks_for_a_database());
+        let with_files = functions::SetTdlibParameters {
+            use_file_database: true,
+            ..Default::default()
+        };
+        assert!(typed(with_files).asks_for_a_database());
+        let statistics = Body::typed(functions::GetDatabaseStatistics {}).unwrap();
+        assert_eq!(statistics.watched(), Watched::GetDatabaseStatistics);
     }
 
     #[test]

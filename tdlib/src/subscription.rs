@@ -32,6 +32,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use tokio::sync::broadcast;
+use tokio_util::sync::ReusableBoxFuture;
+
 use futures_core::Stream;
 use tdlib_types::codec::Variant;
 use tdlib_types::enums::Update;
@@ -41,6 +44,11 @@ use crate::Error;
 /// How many updates a subscription's queue keeps for a subscriber that falls behind, unless
 /// set otherwise.
 pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// The largest capacity of a bounded subscription; larger ones are this. (A bounded queue's
+/// room is allocated when it is made, about 40 bytes an update; a subscriber that needs more
+/// wants a lossless subscription.) Capacities are rounded up to a power of two.
+pub const MAX_CAPACITY: usize = 1 << 20;
 
 /// How long a lossless queue may grow before a warning is logged, unless set otherwise.
 pub const DEFAULT_WARN_AT: usize = 100_000;
@@ -174,53 +182,100 @@ impl std::error::Error for TryRecvError {}
 /// # }
 /// ```
 pub struct Subscription<U> {
-    queue: Arc<Queue>,
+    source: Source,
     kind: PhantomData<fn() -> U>,
+}
+
+/// Where a subscription's events come from.
+enum Source {
+    /// A queue of its own: lossless, or with a filter.
+    Own(Arc<Queue>),
+    /// A channel shared with the other bounded subscriptions of the same kind and capacity:
+    /// the receive thread queues an update once for all of them.
+    Shared(SharedReceiver),
 }
 
 impl<U> fmt::Debug for Subscription<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
             .field("kind", &std::any::type_name::<U>())
-            .field("lossless", &self.queue.lossless)
+            .field("lossless", &self.is_lossless())
             .field("queued", &self.len())
             .finish()
     }
 }
 
 impl<U: Variant<Update>> Subscription<U> {
-    /// The next event, waiting for it; `None` once the subscription has ended.
+    /// The next event, waiting for it; `None` once the subscription has ended. Cancel-safe:
+    /// dropping the future loses no event.
     pub async fn recv(&mut self) -> Option<Event<U>> {
+        if let Source::Shared(shared) = &mut self.source {
+            if let (false, Some(receiver)) = (shared.in_flight, shared.receiver.as_mut()) {
+                // The channel's own wait, without the boxed future a `Stream` needs.
+                use broadcast::error::RecvError;
+                loop {
+                    let taken = match receiver.recv().await {
+                        Ok(update) => Taken::Update(update),
+                        Err(RecvError::Lagged(count)) => Taken::Missed(count),
+                        Err(RecvError::Closed) => break,
+                    };
+                    if let Some(Ok(event)) = Self::event(taken) {
+                        return Some(event);
+                    }
+                }
+                return match Self::event(shared.ended()) {
+                    Some(Ok(event)) => Some(event),
+                    _ => None,
+                };
+            }
+        }
         std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
 
     /// The next event if one is queued, without waiting.
     pub fn try_recv(&mut self) -> Result<Event<U>, TryRecvError> {
         loop {
-            match self.queue.take() {
-                Taken::Update(update) => match Received::new(update) {
-                    Some(received) => return Ok(Event::Update(received)),
-                    None => continue, // not a `U`: cannot happen, the filter is by kind
-                },
-                Taken::Missed(count) => return Ok(Event::Missed(count)),
-                Taken::Failed(error) => return Ok(Event::Failed(error)),
-                Taken::Empty => return Err(TryRecvError::Empty),
-                Taken::Ended => return Err(TryRecvError::Ended),
+            let taken = match &mut self.source {
+                Source::Own(queue) => queue.take(),
+                Source::Shared(shared) => shared.take(None),
+            };
+            match Self::event(taken) {
+                Some(Ok(event)) => return Ok(event),
+                Some(Err(error)) => return Err(error),
+                None => continue,
             }
         }
     }
 
+    /// `None`: an update that is not a `U`, which the filter by kind never lets through.
+    fn event(taken: Taken) -> Option<Result<Event<U>, TryRecvError>> {
+        Some(match taken {
+            Taken::Update(update) => Ok(Event::Update(Received::new(update)?)),
+            Taken::Missed(count) => Ok(Event::Missed(count)),
+            Taken::Failed(error) => Ok(Event::Failed(error)),
+            Taken::Empty => Err(TryRecvError::Empty),
+            Taken::Ended => Err(TryRecvError::Ended),
+        })
+    }
+
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<U>>> {
         loop {
-            match self.try_recv() {
-                Ok(event) => return Poll::Ready(Some(event)),
-                Err(TryRecvError::Ended) => return Poll::Ready(None),
-                Err(TryRecvError::Empty) => {
-                    if self.queue.park(cx.waker()) {
-                        return Poll::Pending;
-                    }
-                    // Something arrived while the waker was being stored: take it.
-                }
+            let taken = match &mut self.source {
+                Source::Own(queue) => match queue.take() {
+                    // Park unless something arrived while the waker was being stored.
+                    Taken::Empty if queue.park(cx.waker()) => return Poll::Pending,
+                    Taken::Empty => continue,
+                    taken => taken,
+                },
+                Source::Shared(shared) => match shared.take(Some(cx)) {
+                    Taken::Empty => return Poll::Pending,
+                    taken => taken,
+                },
+            };
+            match Self::event(taken) {
+                Some(Ok(event)) => return Poll::Ready(Some(event)),
+                Some(Err(_)) => return Poll::Ready(None),
+                None => continue,
             }
         }
     }
@@ -229,7 +284,13 @@ impl<U: Variant<Update>> Subscription<U> {
 impl<U> Subscription<U> {
     /// How many events are queued now.
     pub fn len(&self) -> usize {
-        self.queue.lock().items.len()
+        match &self.source {
+            Source::Own(queue) => queue.lock().items.len(),
+            Source::Shared(shared) => shared
+                .receiver
+                .as_ref()
+                .map_or(0, |receiver| receiver.len()),
+        }
     }
 
     /// Whether no event is queued now.
@@ -239,7 +300,7 @@ impl<U> Subscription<U> {
 
     /// Whether this subscription never drops updates.
     pub fn is_lossless(&self) -> bool {
-        self.queue.lossless
+        matches!(&self.source, Source::Own(queue) if queue.lossless)
     }
 }
 
@@ -253,8 +314,98 @@ impl<U: Variant<Update>> Stream for Subscription<U> {
 
 impl<U> Drop for Subscription<U> {
     fn drop(&mut self) {
-        // The receive thread stops queueing for it at the next update.
-        self.queue.receiver_alive.store(false, Ordering::Release);
+        // The receive thread stops queueing for it at the next update (a shared channel knows
+        // its receivers itself).
+        if let Source::Own(queue) = &self.source {
+            queue.receiver_alive.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// Why a shared channel ended, set before its sender is dropped.
+type EndCell = Mutex<Option<End>>;
+
+/// A subscription's end of a shared channel.
+struct SharedReceiver {
+    /// Here between reads; inside `waiting` while a read waits.
+    receiver: Option<broadcast::Receiver<Arc<Update>>>,
+    /// A read that waits, holding the receiver; its allocation is reused for every wait.
+    waiting: Option<ReusableBoxFuture<'static, Read>>,
+    in_flight: bool,
+    end: Arc<EndCell>,
+    /// Whether the end was reported (`Failed` comes once).
+    over: bool,
+}
+
+type Read = (
+    Result<Arc<Update>, broadcast::error::RecvError>,
+    broadcast::Receiver<Arc<Update>>,
+);
+
+async fn read(mut receiver: broadcast::Receiver<Arc<Update>>) -> Read {
+    (receiver.recv().await, receiver)
+}
+
+impl SharedReceiver {
+    fn new(receiver: broadcast::Receiver<Arc<Update>>, end: Arc<EndCell>) -> SharedReceiver {
+        SharedReceiver {
+            receiver: Some(receiver),
+            waiting: None,
+            in_flight: false,
+            end,
+            over: false,
+        }
+    }
+
+    /// The next event; `Empty` when there is none (with `cx`: after arranging to be woken).
+    fn take(&mut self, cx: Option<&mut Context<'_>>) -> Taken {
+        use broadcast::error::{RecvError, TryRecvError};
+        if !self.in_flight {
+            let Some(receiver) = self.receiver.as_mut() else {
+                return Taken::Ended;
+            };
+            // The fast path while updates are queued: no future at all.
+            match receiver.try_recv() {
+                Ok(update) => return Taken::Update(update),
+                Err(TryRecvError::Lagged(count)) => return Taken::Missed(count),
+                Err(TryRecvError::Closed) => return self.ended(),
+                Err(TryRecvError::Empty) if cx.is_none() => return Taken::Empty,
+                Err(TryRecvError::Empty) => {}
+            }
+            let Some(receiver) = self.receiver.take() else {
+                return Taken::Ended;
+            };
+            match &mut self.waiting {
+                Some(waiting) => waiting.set(read(receiver)),
+                None => self.waiting = Some(ReusableBoxFuture::new(read(receiver))),
+            }
+            self.in_flight = true;
+        }
+        let noop = &mut Context::from_waker(Waker::noop());
+        let cx = cx.unwrap_or(noop);
+        let Some(waiting) = self.waiting.as_mut() else {
+            return Taken::Ended;
+        };
+        let Poll::Ready((result, receiver)) = waiting.poll(cx) else {
+            return Taken::Empty;
+        };
+        self.in_flight = false;
+        self.receiver = Some(receiver);
+        match result {
+            Ok(update) => Taken::Update(update),
+            Err(RecvError::Lagged(count)) => Taken::Missed(count),
+            Err(RecvError::Closed) => self.ended(),
+        }
+    }
+
+    fn ended(&mut self) -> Taken {
+        if std::mem::replace(&mut self.over, true) {
+            return Taken::Ended;
+        }
+        match &*self.end.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(End::Failed(error)) => Taken::Failed(error.clone()),
+            _ => Taken::Ended,
+        }
     }
 }
 
@@ -328,23 +479,37 @@ impl<'a, U: Variant<Update> + Default> SubscriptionBuilder<'a, U> {
         } else {
             Some(std::mem::discriminant(&U::default().into_enum()))
         };
-        let queue = Arc::new(Queue::new(self.lossless, self.capacity, self.warn_at));
-        self.hub.add(Subscriber {
-            kind,
-            filter: self.filter,
-            queue: queue.clone(),
-        });
+        let capacity = self.capacity.min(MAX_CAPACITY);
+        let source = if self.lossless || self.filter.is_some() {
+            let queue = Arc::new(Queue::new(self.lossless, capacity, self.warn_at));
+            self.hub.add(Subscriber {
+                kind,
+                filter: self.filter,
+                queue: queue.clone(),
+            });
+            Source::Own(queue)
+        } else {
+            Source::Shared(self.hub.shared(kind, capacity))
+        };
         Subscription {
-            queue,
+            source,
             kind: PhantomData,
         }
     }
 }
 
+/// A channel shared by the bounded, unfiltered subscriptions of one kind and capacity.
+struct Channel {
+    kind: Option<Discriminant<Update>>,
+    capacity: usize,
+    sender: broadcast::Sender<Arc<Update>>,
+    end: Arc<EndCell>,
+}
+
 /// A subscription's filter, over whole updates (run on the receive thread).
 type Filter = Box<dyn Fn(&Update) -> bool + Send + Sync>;
 
-/// A subscriber as the receive thread sees it.
+/// A subscriber with a queue of its own, as the receive thread sees it.
 struct Subscriber {
     /// `None`: every kind.
     kind: Option<Discriminant<Update>>,
@@ -371,6 +536,7 @@ pub(crate) struct Hub {
 #[derive(Default)]
 pub(crate) struct HubInner {
     subscribers: Vec<Subscriber>,
+    channels: Vec<Channel>,
     /// Set once the client's updates have ended; later subscriptions start ended.
     end: Option<End>,
 }
@@ -380,6 +546,7 @@ impl fmt::Debug for Hub {
         let inner = self.lock();
         f.debug_struct("Hub")
             .field("subscribers", &inner.subscribers.len())
+            .field("channels", &inner.channels.len())
             .field("end", &inner.end)
             .finish()
     }
@@ -400,6 +567,33 @@ impl Hub {
         }
     }
 
+    /// A receiver of the shared channel for `kind` and `capacity`, made if there is none.
+    fn shared(&self, kind: Option<Discriminant<Update>>, capacity: usize) -> SharedReceiver {
+        let mut inner = self.lock();
+        if let Some(end) = &inner.end {
+            // Ended: a channel whose sender is gone at once.
+            let (_, receiver) = broadcast::channel(1);
+            return SharedReceiver::new(receiver, Arc::new(Mutex::new(Some(end.clone()))));
+        }
+        let channel = match inner
+            .channels
+            .iter()
+            .position(|channel| channel.kind == kind && channel.capacity == capacity)
+        {
+            Some(at) => &inner.channels[at],
+            None => {
+                inner.channels.push(Channel {
+                    kind,
+                    capacity,
+                    sender: broadcast::channel(capacity).0,
+                    end: Arc::default(),
+                });
+                &inner.channels[inner.channels.len() - 1]
+            }
+        };
+        SharedReceiver::new(channel.sender.subscribe(), channel.end.clone())
+    }
+
     /// Adds a lossless subscription to everything while the lock is held by the caller.
     pub(crate) fn add_locked(inner: &mut HubInner, warn_at: usize) -> Subscription<Update> {
         let queue = Arc::new(Queue::new(true, 0, warn_at));
@@ -413,7 +607,7 @@ impl Hub {
             None => inner.subscribers.push(subscriber),
         }
         Subscription {
-            queue,
+            source: Source::Own(queue),
             kind: PhantomData,
         }
     }
@@ -435,6 +629,14 @@ impl HubInner {
     /// gone (or whose filter panicked).
     pub(crate) fn publish(&mut self, update: &Arc<Update>) {
         let kind = std::mem::discriminant(&**update);
+        // Once per channel, whatever the number of its subscriptions; a channel whose
+        // subscriptions are all gone is dropped.
+        self.channels.retain(|channel| {
+            if channel.kind.is_some_and(|wanted| wanted != kind) {
+                return channel.sender.receiver_count() > 0;
+            }
+            channel.sender.send(update.clone()).is_ok()
+        });
         self.subscribers.retain(|subscriber| {
             if !subscriber.queue.receiver_alive.load(Ordering::Acquire) {
                 return false;
@@ -463,6 +665,10 @@ impl HubInner {
     pub(crate) fn end(&mut self, end: End) {
         for subscriber in self.subscribers.drain(..) {
             subscriber.queue.end(end.clone());
+        }
+        for channel in self.channels.drain(..) {
+            // Before the sender goes, so that its subscriptions see why.
+            *channel.end.lock().unwrap_or_else(|p| p.into_inner()) = Some(end.clone());
         }
         self.end.get_or_insert(end);
     }
@@ -660,7 +866,8 @@ mod tests {
     fn a_full_queue_drops_the_oldest_and_says_how_many() {
         let hub = Hub::default();
         let mut subscription = SubscriptionBuilder::<Update>::new(&hub, 3, 10).subscribe();
-        for name in ["1", "2", "3", "4", "5"] {
+        // (3 is rounded up to 4.)
+        for name in ["1", "2", "3", "4", "5", "6"] {
             hub.lock().publish(&option(name));
         }
         assert!(matches!(subscription.try_recv(), Ok(Event::Missed(2))));
@@ -672,7 +879,7 @@ mod tests {
             _ => None,
         })
         .collect();
-        assert_eq!(names, ["3", "4", "5"]);
+        assert_eq!(names, ["3", "4", "5", "6"]);
         assert_eq!(subscription.try_recv().unwrap_err(), TryRecvError::Empty);
     }
 
@@ -694,11 +901,18 @@ mod tests {
             }
         });
         assert_eq!(count, 5000);
-        let late = SubscriptionBuilder::<Update>::new(&hub, 1, 1).subscribe();
-        assert!(
-            late.queue.lock().end.is_some(),
-            "a late subscription starts ended"
-        );
+        for lossless in [false, true] {
+            let mut late = SubscriptionBuilder::<Update>::new(&hub, 1, 1);
+            if lossless {
+                late = late.lossless();
+            }
+            let mut late = late.subscribe();
+            assert_eq!(
+                late.try_recv().unwrap_err(),
+                TryRecvError::Ended,
+                "a late one has ended"
+            );
+        }
     }
 
     #[test]
@@ -728,10 +942,18 @@ mod tests {
     #[test]
     fn a_dropped_subscription_is_forgotten_at_the_next_update() {
         let hub = Hub::default();
-        let subscription = SubscriptionBuilder::<Update>::new(&hub, 10, 10).subscribe();
-        drop(subscription);
+        let shared = SubscriptionBuilder::<Update>::new(&hub, 10, 10).subscribe();
+        let own = SubscriptionBuilder::<Update>::new(&hub, 10, 10)
+            .lossless()
+            .subscribe();
+        let counts = |hub: &Hub| {
+            let inner = hub.lock();
+            (inner.channels.len(), inner.subscribers.len())
+        };
+        assert_eq!(counts(&hub), (1, 1));
+        drop((shared, own));
         hub.lock().publish(&option("x"));
-        assert!(hub.lock().subscribers.is_empty());
+        assert_eq!(counts(&hub), (0, 0));
     }
 
     #[test]
@@ -749,5 +971,33 @@ mod tests {
         let event = block_on(subscription.recv());
         assert!(matches!(event, Some(Event::Update(option)) if option.name == "late"));
         publisher.join().unwrap();
+    }
+
+    #[test]
+    fn bounded_subscriptions_of_one_kind_share_one_channel() {
+        let hub = Hub::default();
+        let mut subscriptions: Vec<_> = (0..64)
+            .map(|_| SubscriptionBuilder::<types::UpdateOption>::new(&hub, 16, 10).subscribe())
+            .collect();
+        let _other_kind =
+            SubscriptionBuilder::<types::UpdateAuthorizationState>::new(&hub, 16, 10).subscribe();
+        let _other_capacity =
+            SubscriptionBuilder::<types::UpdateOption>::new(&hub, 64, 10).subscribe();
+        assert_eq!(hub.lock().channels.len(), 3);
+        hub.lock().publish(&option("shared"));
+        hub.lock().publish(&state());
+        for subscription in &mut subscriptions {
+            let first = subscription.try_recv();
+            assert!(matches!(first, Ok(Event::Update(option)) if option.name == "shared"));
+            assert_eq!(subscription.try_recv().unwrap_err(), TryRecvError::Empty);
+        }
+        hub.lock().end(End::Failed(Error::receive_failed("test")));
+        for subscription in &mut subscriptions {
+            assert!(matches!(
+                block_on(subscription.recv()),
+                Some(Event::Failed(_))
+            ));
+            assert!(block_on(subscription.recv()).is_none());
+        }
     }
 }

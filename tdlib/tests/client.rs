@@ -562,3 +562,38 @@ async fn a_started_client_has_its_parameters_and_refused_ones_close_it() {
     assert!(error.message().unwrap().contains("api_id"), "{error}");
     assert!(receive_thread_stops().await);
 }
+
+/// TDLib 1.8.65 crashes on `getDatabaseStatistics` in a client initialized without any database
+/// (a valid request with no arguments); the client refuses it there, and lets it through where
+/// TDLib answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_statistics_are_asked_only_where_tdlib_survives_it() {
+    let _serial = SERIAL.read().await;
+    quiet();
+    let without = Client::new().unwrap();
+    let early = without.send(functions::GetDatabaseStatistics {}).await;
+    assert!(
+        early.unwrap_err().is_invalid_request(),
+        "before the parameters"
+    );
+    let mut bare = parameters(&scratch("no-database"));
+    bare.use_file_database = false;
+    bare.use_chat_info_database = false;
+    bare.use_message_database = false;
+    without.send(bare).await.unwrap();
+    let refused = without.send(functions::GetDatabaseStatistics {}).await;
+    assert!(refused.unwrap_err().is_invalid_request());
+    let json = without
+        .send_json(serde_json::json!({"@type": "getDatabaseStatistics"}))
+        .await;
+    assert!(json.unwrap_err().is_invalid_request());
+    without.close().await.unwrap();
+
+    let with = Client::new().unwrap();
+    with.send(parameters(&scratch("with-database")))
+        .await
+        .unwrap();
+    let statistics = bounded(with.send(functions::GetDatabaseStatistics {})).await;
+    assert!(!statistics.unwrap().statistics.is_empty());
+    with.close().await.unwrap();
+}

@@ -201,6 +201,58 @@ pub mod types {
         }
     }
 
+    /// A new message arrived
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct UpdateNewMessage {
+        /// The message
+        pub message: Box<crate::types::Message>,
+    }
+
+    impl TlObject for UpdateNewMessage {
+        const TYPE: &'static str = "updateNewMessage";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "message" => v.message = Box::new(Decode::decode(r)?),
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("message"); Encode::encode(&*self.message, w);
+        }
+    }
+
+    /// An option changed
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct UpdateOption {
+        /// The option's name
+        pub name: String,
+        /// Its new value
+        pub value: i32,
+    }
+
+    impl TlObject for UpdateOption {
+        const TYPE: &'static str = "updateOption";
+        fn decode_fields(r: &mut Reader<'_>, seq: &mut Seq) -> ::core::result::Result<Self, DecodeError> {
+            let mut v = Self::default();
+            while let Some(key) = r.next_key(seq)? {
+                match &*key {
+                    "name" => v.name = r.owned_string()?,
+                    "value" => v.value = r.i32()?,
+                    _ => r.skip()?,
+                }
+            }
+            ::core::result::Result::Ok(v)
+        }
+        fn encode_fields(&self, w: &mut Writer) {
+            w.field("name"); w.string(&self.name);
+            w.field("value"); w.i64_number(i64::from(self.value));
+        }
+    }
+
 }
 
 /// One enum per TDLib abstract class.
@@ -250,48 +302,74 @@ pub mod enums {
         }
     }
 
-    impl crate::codec::Variant<RichText> for RichText {
-        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+    /// An update; its constructors get typed views
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Update {
+        /// A new message arrived
+        NewMessage(crate::types::UpdateNewMessage),
+        /// An option changed
+        Option(crate::types::UpdateOption),
+        /// An object this version of the schema does not know, kept as TDLib sent it.
+        Unrecognized(UnknownObject),
+    }
+
+    impl Default for Update {
+        /// `Unrecognized` with no content: stands for an absent object, and is written as `null`.
+        fn default() -> Self {
+            Self::Unrecognized(UnknownObject::default())
+        }
+    }
+
+    impl crate::codec::Decode for Update {
+        fn decode(r: &mut crate::codec::Reader<'_>) -> ::core::result::Result<Self, crate::codec::DecodeError> {
+            static DECODERS: &[(&str, crate::codec::VariantDecoder<Update>)] = &[
+                ("updateNewMessage", |r, seq| crate::codec::decode_variant(r, seq).map(Update::NewMessage)),
+                ("updateOption", |r, seq| crate::codec::decode_variant(r, seq).map(Update::Option)),
+            ];
+            crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)
+        }
+    }
+
+    impl Encode for Update {
+        fn encode(&self, w: &mut Writer) {
+            match self {
+                Self::NewMessage(value) => value.encode(w),
+                Self::Option(value) => value.encode(w),
+                Self::Unrecognized(value) => value.encode(w),
+            }
+        }
+    }
+
+    impl crate::codec::Variant<Update> for Update {
+        fn view(value: &Update) -> ::core::option::Option<&Self> {
             ::core::option::Option::Some(value)
         }
-        fn into_enum(self) -> RichText {
+        fn into_enum(self) -> Update {
             self
         }
     }
 
-    impl crate::codec::Variant<RichText> for crate::types::LinkPreviewText {
-        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+    impl crate::codec::Variant<Update> for crate::types::UpdateNewMessage {
+        fn view(value: &Update) -> ::core::option::Option<&Self> {
             match value {
-                RichText::LinkPreviewText(value) => ::core::option::Option::Some(value),
+                Update::NewMessage(value) => ::core::option::Option::Some(value),
                 _ => ::core::option::Option::None,
             }
         }
-        fn into_enum(self) -> RichText {
-            RichText::LinkPreviewText(self)
+        fn into_enum(self) -> Update {
+            Update::NewMessage(self)
         }
     }
 
-    impl crate::codec::Variant<RichText> for crate::types::RichTextBold {
-        fn view(value: &RichText) -> ::core::option::Option<&Self> {
+    impl crate::codec::Variant<Update> for crate::types::UpdateOption {
+        fn view(value: &Update) -> ::core::option::Option<&Self> {
             match value {
-                RichText::Bold(value) => ::core::option::Option::Some(value),
+                Update::Option(value) => ::core::option::Option::Some(value),
                 _ => ::core::option::Option::None,
             }
         }
-        fn into_enum(self) -> RichText {
-            RichText::Bold(self)
-        }
-    }
-
-    impl crate::codec::Variant<RichText> for crate::types::RichTextPlain {
-        fn view(value: &RichText) -> ::core::option::Option<&Self> {
-            match value {
-                RichText::Plain(value) => ::core::option::Option::Some(value),
-                _ => ::core::option::Option::None,
-            }
-        }
-        fn into_enum(self) -> RichText {
-            RichText::Plain(self)
+        fn into_enum(self) -> Update {
+            Update::Option(self)
         }
     }
 
@@ -461,6 +539,10 @@ pub enum Object {
     RichTextBold(crate::types::RichTextBold),
     /// `richTextPlain`
     RichTextPlain(crate::types::RichTextPlain),
+    /// `updateNewMessage`
+    UpdateNewMessage(crate::types::UpdateNewMessage),
+    /// `updateOption`
+    UpdateOption(crate::types::UpdateOption),
     /// An object this version of the schema does not know, kept as TDLib sent it.
     Unrecognized(crate::codec::UnknownObject),
 }
@@ -475,6 +557,8 @@ impl crate::codec::Decode for Object {
             ("ok", |r, seq| crate::codec::decode_variant(r, seq).map(Object::Ok)),
             ("richTextBold", |r, seq| crate::codec::decode_variant(r, seq).map(Object::RichTextBold)),
             ("richTextPlain", |r, seq| crate::codec::decode_variant(r, seq).map(Object::RichTextPlain)),
+            ("updateNewMessage", |r, seq| crate::codec::decode_variant(r, seq).map(Object::UpdateNewMessage)),
+            ("updateOption", |r, seq| crate::codec::decode_variant(r, seq).map(Object::UpdateOption)),
         ];
         crate::codec::decode_enum(r, DECODERS, Self::Unrecognized)
     }

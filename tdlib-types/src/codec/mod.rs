@@ -81,17 +81,21 @@ pub trait Synchronous: Function {}
 /// `Self` is one constructor of the abstract class `E` (its struct, e.g.
 /// [`types::UpdateNewMessage`](crate::types::UpdateNewMessage) for
 /// [`enums::Update`](crate::enums::Update)), or `E` itself: a typed view into a value of the
-/// class's enum, without copying.
+/// class's enum, without copying. Generated for [`enums::Update`](crate::enums::Update), whose
+/// subscriptions are typed by it.
 ///
 /// ```
 /// use tdlib_types::codec::Variant;
 /// use tdlib_types::{enums, types};
 ///
-/// let entity = enums::TextEntityType::Bold(types::TextEntityTypeBold {});
-/// assert!(types::TextEntityTypeBold::view(&entity).is_some());
-/// assert!(types::TextEntityTypeItalic::view(&entity).is_none());
-/// assert!(enums::TextEntityType::view(&entity).is_some(), "the class views every variant");
-/// assert_eq!(types::TextEntityTypeBold {}.into_enum(), entity);
+/// let update = enums::Update::Option(types::UpdateOption {
+///     name: "version".into(),
+///     value: Default::default(),
+/// });
+/// assert_eq!(types::UpdateOption::view(&update).map(|option| option.name.as_str()), Some("version"));
+/// assert!(types::UpdateNewMessage::view(&update).is_none());
+/// assert!(enums::Update::view(&update).is_some(), "the class views every variant");
+/// assert_eq!(types::UpdateOption::view(&update).cloned().map(Variant::into_enum), Some(update));
 /// ```
 pub trait Variant<E>: Sized + 'static {
     /// `Self` inside `value`, if `value` holds a `Self`.

@@ -55,6 +55,9 @@ pub(crate) async fn read_line(prompt: String, hidden: bool) -> Result<String, St
             .send(request)
             .map_err(|_| "the input thread stopped".to_owned())?;
     }
+    // A hidden prompt dropped while it waits (Ctrl-C in a program that then exits, say) gives
+    // the terminal its echo back at once, not at the input thread's next look.
+    let _echo_back = hidden.then_some(platform::EchoBack);
     answer
         .await
         .unwrap_or_else(|_| Err("the input thread stopped".to_owned()))
@@ -137,6 +140,8 @@ impl Reader {
 
 #[cfg(unix)]
 mod platform {
+    use std::sync::Mutex;
+
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     use rustix::termios::{LocalModes, OptionalActions, Termios, isatty, tcgetattr, tcsetattr};
 
@@ -168,32 +173,51 @@ mod platform {
         }
     }
 
-    /// Switches the terminal's echo off while it lives (if standard input is a terminal).
-    pub(super) struct EchoOff {
-        saved: Option<Termios>,
+    /// The terminal settings before a hidden prompt switched the echo off, while it is off.
+    static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
+
+    fn saved() -> std::sync::MutexGuard<'static, Option<Termios>> {
+        SAVED.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Gives the terminal its settings back, if a hidden prompt changed them.
+    fn restore() {
+        if let Some(saved) = saved().take() {
+            let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &saved);
+        }
+    }
+
+    /// Switches the terminal's echo off while it lives (if standard input is a terminal).
+    pub(super) struct EchoOff;
 
     impl EchoOff {
         pub(super) fn new() -> EchoOff {
             let stdin = std::io::stdin();
-            let saved = isatty(&stdin)
-                .then(|| tcgetattr(&stdin).ok())
-                .flatten()
-                .filter(|saved| {
-                    let mut quiet = saved.clone();
-                    quiet.local_modes.remove(LocalModes::ECHO);
-                    quiet.local_modes.insert(LocalModes::ECHONL);
-                    tcsetattr(&stdin, OptionalActions::Now, &quiet).is_ok()
-                });
-            EchoOff { saved }
+            if let Some(original) = isatty(&stdin).then(|| tcgetattr(&stdin).ok()).flatten() {
+                let mut quiet = original.clone();
+                quiet.local_modes.remove(LocalModes::ECHO);
+                quiet.local_modes.insert(LocalModes::ECHONL);
+                let mut saved = saved();
+                if tcsetattr(&stdin, OptionalActions::Now, &quiet).is_ok() {
+                    saved.get_or_insert(original);
+                }
+            }
+            EchoOff
         }
     }
 
     impl Drop for EchoOff {
         fn drop(&mut self) {
-            if let Some(saved) = &self.saved {
-                let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
-            }
+            restore();
+        }
+    }
+
+    /// Held by a waiting hidden prompt: its drop restores the echo too.
+    pub(super) struct EchoBack;
+
+    impl Drop for EchoBack {
+        fn drop(&mut self) {
+            restore();
         }
     }
 }
@@ -242,6 +266,8 @@ mod platform {
             EchoOff
         }
     }
+
+    pub(super) struct EchoBack;
 }
 
 #[cfg(test)]

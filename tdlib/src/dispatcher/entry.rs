@@ -33,6 +33,9 @@ pub(crate) struct ClientEntry {
     /// Whether a scoped `CloseOnExit` is responsible for this client (process-wide guards then
     /// leave it alone).
     pub(crate) scoped: AtomicBool,
+    /// Whether the last `setTdlibParameters` sent asked for any database (see
+    /// [`Watched`](crate::request::Watched)).
+    pub(crate) has_database: AtomicBool,
     failure: Mutex<Option<Error>>,
 }
 
@@ -61,6 +64,7 @@ impl ClientEntry {
             status: AtomicU8::new(OPEN),
             close_sent: AtomicBool::new(false),
             scoped: AtomicBool::new(false),
+            has_database: AtomicBool::new(false),
             failure: Mutex::new(None),
         }
     }
