@@ -111,17 +111,11 @@ pub const MAX_VALUE_DEPTH: usize = 101;
 pub fn value_depth(text: &str) -> usize {
     let mut containers = 0usize;
     let mut deepest = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut scan = write::StringScan::default();
     for &byte in text.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
+        if scan.step(byte) {
+            // A string is a value at the level inside the containers around it.
+            deepest = deepest.max(containers + 1);
             continue;
         }
         match byte {
@@ -130,10 +124,6 @@ pub fn value_depth(text: &str) -> usize {
                 deepest = deepest.max(containers);
             }
             b'}' | b']' => containers = containers.saturating_sub(1),
-            b'"' => {
-                in_string = true;
-                deepest = deepest.max(containers + 1);
-            }
             b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' => {}
             _ => deepest = deepest.max(containers + 1),
         }

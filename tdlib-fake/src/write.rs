@@ -222,30 +222,47 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// Where a byte-by-byte scan of JSON text is: inside a string or not.
+#[derive(Debug, Default)]
+pub struct StringScan {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl StringScan {
+    /// Takes the next byte; true if it is part of a string (its quotes included).
+    pub fn step(&mut self, byte: u8) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if byte == b'\\' {
+                self.escaped = true;
+            } else if byte == b'"' {
+                self.in_string = false;
+            }
+            return true;
+        }
+        self.in_string = byte == b'"';
+        self.in_string
+    }
+}
+
 /// The end of the JSON value starting at `at` (the text is known to be valid JSON).
 fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut index = at;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut scan = StringScan::default();
     loop {
         let byte = *bytes.get(index)?;
         index += 1;
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-                if depth == 0 {
-                    return Some(index);
-                }
+        if scan.step(byte) {
+            // A string's closing quote ends a value at the top.
+            if byte == b'"' && !scan.in_string && depth == 0 {
+                return Some(index);
             }
             continue;
         }
         match byte {
-            b'"' => in_string = true,
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth = depth.checked_sub(1)?;

@@ -3,9 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata};
+
+mod common;
+use common::Message;
 
 /// Collects (level, target, message) of every event, and with `print` also writes each to
 /// stderr at once (unbuffered, so it survives an abort).
@@ -13,16 +15,6 @@ use tracing::{Event, Level, Metadata};
 struct Collect {
     events: Arc<Mutex<Vec<(Level, String, String)>>>,
     print: bool,
-}
-
-struct Message(String);
-
-impl Visit for Message {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
 }
 
 impl tracing::Subscriber for Collect {

@@ -8,23 +8,16 @@ use std::time::Duration;
 
 use tdlib::enums::{AuthorizationState, Update};
 use tdlib::{Client, Event, functions, types};
+use tracing::Metadata;
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Metadata, field::Field, field::Visit};
+
+mod common;
+use common::Message;
 
 /// When set, the subscriber panics on the receive thread's "discarded" event.
 static ARMED: AtomicBool = AtomicBool::new(false);
 
 struct PanicsWhenArmed;
-
-struct Message(String);
-
-impl Visit for Message {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
 
 impl tracing::Subscriber for PanicsWhenArmed {
     fn enabled(&self, _: &Metadata<'_>) -> bool {

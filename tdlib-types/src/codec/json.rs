@@ -317,17 +317,7 @@ impl<'a> Reader<'a> {
     }
 
     fn hex4(&mut self) -> Result<u16, DecodeError> {
-        let digits = self
-            .bytes()
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.error(DecodeErrorKind::UnexpectedEnd))?;
-        let mut value = 0u16;
-        for digit in digits {
-            let nibble = (*digit as char)
-                .to_digit(16)
-                .ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?;
-            value = (value << 4) | nibble as u16;
-        }
+        let value = hex4(self.bytes(), self.pos).map_err(|kind| self.error(kind))?;
         self.pos += 4;
         Ok(value)
     }
@@ -946,17 +936,7 @@ impl Checker<'_> {
     }
 
     fn hex4(&mut self) -> Result<u16, DecodeError> {
-        let digits = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.error(DecodeErrorKind::UnexpectedEnd))?;
-        let mut value = 0u16;
-        for digit in digits {
-            let nibble = (*digit as char)
-                .to_digit(16)
-                .ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?;
-            value = (value << 4) | nibble as u16;
-        }
+        let value = hex4(self.bytes, self.pos).map_err(|kind| self.error(kind))?;
         self.pos += 4;
         Ok(value)
     }
@@ -985,6 +965,21 @@ impl Checker<'_> {
             _ => Err(self.error(DecodeErrorKind::InvalidEscape)),
         }
     }
+}
+
+/// The four hexadecimal digits of a `\u` escape at `at`.
+fn hex4(bytes: &[u8], at: usize) -> Result<u16, DecodeErrorKind> {
+    let digits = bytes
+        .get(at..at + 4)
+        .ok_or(DecodeErrorKind::UnexpectedEnd)?;
+    let mut value = 0u16;
+    for digit in digits {
+        let nibble = (*digit as char)
+            .to_digit(16)
+            .ok_or(DecodeErrorKind::InvalidEscape)?;
+        value = (value << 4) | nibble as u16;
+    }
+    Ok(value)
 }
 
 /// Formats an integer without going through `fmt` (this runs for every integer field).

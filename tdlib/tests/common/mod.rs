@@ -1,6 +1,22 @@
-//! What the test binaries that run on the fake libtdjson share.
+//! What the test binaries share: running a test on the fake libtdjson, and reading `tracing`
+//! events.
+
+#![allow(dead_code)] // each test binary uses a part
 
 use tdlib_fake_harness::{Fake, in_child};
+use tracing::field::{Field, Visit};
+
+/// The `message` of a `tracing` event, as text.
+#[derive(Default)]
+pub struct Message(pub String);
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
 
 /// Runs `test` in a child process against the fake with `script`; returns the fake (for its
 /// request log) in the parent, or `None` in the child after running `body`.
