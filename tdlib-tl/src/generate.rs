@@ -42,18 +42,37 @@ pub const SECRET_FIELDS: &[&str] = &[
     "password",
     "old_password",
     "new_password",
+    "recovery_code",
     "phone_number",
     "email_address",
+    "secret",
+    "stream_key",
+    "device_token",
 ];
 
 /// Fields that hold secrets in requests only (`checkAuthenticationCode.code`); elsewhere the
 /// same names are harmless (`error.code`).
 pub const SECRET_REQUEST_FIELDS: &[&str] = &["code"];
 
+/// Fields of particular constructors that hold secrets under a harmless name:
+/// `(constructor, field)`.
+pub const SECRET_FIELDS_OF: &[(&str, &str)] = &[
+    // An e-mail login code, inside checkAuthenticationEmailCode.
+    ("emailAddressAuthenticationCode", "code"),
+    // The QR login link carries the login token.
+    ("authorizationStateWaitOtherDeviceConfirmation", "link"),
+    // Payment credentials.
+    ("inputCredentialsNew", "data"),
+    ("inputCredentialsApplePay", "data"),
+    ("inputCredentialsGooglePay", "data"),
+];
+
 /// Whether a field's value must stay out of `Debug` output.
-pub fn is_secret(param: &Param, is_function: bool) -> bool {
+pub fn is_secret(def: &Definition, param: &Param, is_function: bool) -> bool {
     let name = param.name.as_str();
-    SECRET_FIELDS.contains(&name) || (is_function && SECRET_REQUEST_FIELDS.contains(&name))
+    SECRET_FIELDS.contains(&name)
+        || (is_function && SECRET_REQUEST_FIELDS.contains(&name))
+        || SECRET_FIELDS_OF.contains(&(def.name.as_str(), name))
 }
 
 /// The class whose constructors get `codec::Variant` impls (typed views into its enum).
@@ -422,7 +441,7 @@ impl<'a> Model<'a> {
     fn write_struct(&self, out: &mut String, def: &Definition, is_function: bool) {
         let name = pascal(&def.name);
         doc(out, 4, &def.description);
-        let has_secret = def.params.iter().any(|p| is_secret(p, is_function));
+        let has_secret = def.params.iter().any(|p| is_secret(def, p, is_function));
         let derives = if has_secret {
             "Clone, PartialEq, Default"
         } else {
@@ -447,7 +466,7 @@ impl<'a> Model<'a> {
             let _ = writeln!(out, "            f.debug_struct({name:?})");
             for param in &def.params {
                 let ident = field_ident(&param.name);
-                if is_secret(param, is_function) {
+                if is_secret(def, param, is_function) {
                     let _ = writeln!(
                         out,
                         "                .field({:?}, &crate::codec::Redacted)",

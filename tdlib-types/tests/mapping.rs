@@ -307,6 +307,57 @@ fn secrets_stay_out_of_debug_output() {
         }
     );
     assert!(!token.contains("secret-token"), "{token}");
+    // Secrets under harmless names, or inside nested objects.
+    let shown = [
+        format!(
+            "{:?}",
+            functions::CheckAuthenticationEmailCode {
+                code: enums::EmailAddressAuthentication::Code(
+                    types::EmailAddressAuthenticationCode {
+                        code: "secret-code".into()
+                    }
+                )
+            }
+        ),
+        format!(
+            "{:?}",
+            types::AuthorizationStateWaitOtherDeviceConfirmation {
+                link: "tg://login?token=secret-login".into()
+            }
+        ),
+        format!(
+            "{:?}",
+            types::ProxyTypeMtproto {
+                secret: "secret-proxy".into()
+            }
+        ),
+        format!(
+            "{:?}",
+            functions::CheckAuthenticationPasswordRecoveryCode {
+                recovery_code: "secret-recovery".into()
+            }
+        ),
+        format!(
+            "{:?}",
+            types::RtmpUrl {
+                url: "rtmp://x".into(),
+                stream_key: "secret-stream".into()
+            }
+        ),
+        format!(
+            "{:?}",
+            types::InputCredentialsNew {
+                data: "secret-card".into(),
+                allow_save: false
+            }
+        ),
+    ];
+    for debug in shown {
+        assert!(
+            !debug.contains("secret-") && debug.contains("<redacted>"),
+            "{debug}"
+        );
+    }
 }
 
 #[test]

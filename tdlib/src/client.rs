@@ -9,7 +9,7 @@ use tdlib_types::codec::{Function, Variant};
 use tdlib_types::enums::{AuthorizationState, ConnectionState, Update};
 use tdlib_types::functions;
 
-use crate::dispatcher::{ClientEntry, dispatcher};
+use crate::dispatcher::{ClientEntry, DATABASE_UNKNOWN, NO_DATABASE, WITH_DATABASE, dispatcher};
 use crate::request::{Body, Watched};
 use crate::state::StateWatch;
 use crate::subscription::{Hub, Subscription, SubscriptionBuilder};
@@ -150,20 +150,21 @@ impl Client {
         if !entry.is_open() {
             return Err(entry.end_error());
         }
-        match body.watched() {
-            Watched::SetTdlibParameters => {
-                let asks = body.asks_for_a_database();
-                entry.has_database.store(asks, Ordering::Release);
-            }
-            Watched::GetDatabaseStatistics if !entry.has_database.load(Ordering::Acquire) => {
+        // What the parameters ask for counts once TDLib has accepted them (TDLib refuses a
+        // second setTdlibParameters, so the first accepted one stays).
+        let asks_for_a_database = match body.watched() {
+            Watched::SetTdlibParameters => Some(body.asks_for_a_database()),
+            Watched::GetDatabaseStatistics
+                if entry.database.load(Ordering::Acquire) != WITH_DATABASE =>
+            {
                 return Err(Error::invalid_request(
-                    "getDatabaseStatistics crashes TDLib in a client without a database: send \
-                     setTdlibParameters with use_file_database, use_chat_info_database or \
-                     use_message_database first",
+                    "getDatabaseStatistics crashes TDLib in a client without a database: it is \
+                     sent only after TDLib accepted setTdlibParameters with use_file_database, \
+                     use_chat_info_database or use_message_database",
                 ));
             }
-            _ => {}
-        }
+            _ => None,
+        };
         let dispatcher = dispatcher();
         let extra = dispatcher.next_extra();
         let request = body.with_extra(extra)?;
@@ -171,11 +172,23 @@ impl Client {
         // Removes the entry if this future is dropped before the answer comes.
         let _forget = Forget(extra);
         ffi::send(entry.id, &request);
-        match answer.await {
+        let answer = match answer.await {
             Ok(answer) => answer,
             // The entry was dropped: the client ended before the answer came.
             Err(_) => Err(entry.end_error()),
+        };
+        if let (Some(asks), Ok(text)) = (asks_for_a_database, &answer) {
+            if text.starts_with(r#"{"@type":"ok""#) {
+                let database = if asks { WITH_DATABASE } else { NO_DATABASE };
+                let _ = entry.database.compare_exchange(
+                    DATABASE_UNKNOWN,
+                    database,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+            }
         }
+        answer
     }
 
     /// Options for a new subscription to updates of kind `U`: [`Update`] for all of them, or

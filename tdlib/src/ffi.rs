@@ -79,7 +79,8 @@ static RECEIVER_TAKEN: AtomicBool = AtomicBool::new(false);
 impl Receiver {
     /// The token, unless another part of the process holds it.
     pub(crate) fn acquire() -> Option<Receiver> {
-        (!RECEIVER_TAKEN.swap(true, Ordering::AcqRel)).then_some(Receiver(()))
+        // Made only on success: dropping a `Receiver` gives the right back.
+        (!RECEIVER_TAKEN.swap(true, Ordering::AcqRel)).then(|| Receiver(()))
     }
 
     /// `td_receive`: waits up to `timeout` seconds for the next output of any client and
@@ -96,8 +97,9 @@ impl Receiver {
             return None;
         }
         // SAFETY: a non-null answer is NUL-terminated and valid until this thread's next TDLib
-        // call; `handle` cannot make one (the receive thread calls no td_execute), and the
-        // slice does not outlive this call.
+        // call, and the slice does not outlive this call. `handle` must be done reading it
+        // before it runs any code that could call TDLib on this thread (user callbacks,
+        // `tracing`): the router copies or decodes what it needs first.
         let bytes = unsafe { CStr::from_ptr(answer) }.to_bytes();
         Some(handle(bytes))
     }

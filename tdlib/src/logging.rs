@@ -6,6 +6,10 @@
 //! `tracing` through `td_set_log_message_callback`, and the verbosity is 1 (errors).
 //! [`set_log_verbosity`] changes the verbosity. TDLib's level 0 means TDLib is about to abort
 //! the process: it is logged as an error with `fatal = true` before that happens.
+//!
+//! TDLib calls its log callback from inside its own functions, on any thread, and forbids
+//! calling TDLib from it; a `tracing` subscriber therefore must not call this crate (or TDLib)
+//! while it handles an event of target `tdlib`.
 
 use std::sync::Once;
 

@@ -38,8 +38,7 @@ use crate::Error;
 pub const MAX_REQUEST_DEPTH: usize = 100;
 
 /// A checked request: a JSON object, without its closing brace, so that `@extra` can be
-/// appended without copying.
-#[derive(Debug)]
+/// appended without copying. Its `Debug` shows no content (it can hold a password).
 pub(crate) struct Body {
     text: String,
     function: Watched,
@@ -63,6 +62,15 @@ impl Watched {
             "getDatabaseStatistics" => Watched::GetDatabaseStatistics,
             _ => Watched::Other,
         }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body")
+            .field("function", &self.function)
+            .field("bytes", &self.text.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -246,15 +254,21 @@ const PROCESS_KILLERS: &[&str] = &[
 /// Refuses the requests that would make TDLib kill the process (see the module docs). `text`
 /// is a JSON object that passed [`check_json`].
 pub(crate) fn refuse_process_killers(text: &str) -> Result<(), Error> {
-    let Some(name) = top_level_field(text, "@type") else {
+    // Compared as TDLib reads them: with escapes decoded (`"addLog\u004dessage"` is
+    // addLogMessage to TDLib).
+    let Some(name) = top_level_field(text, "@type").and_then(decoded_string) else {
         return Ok(());
     };
-    match name {
-        "\"addLogMessage\"" => {
+    match name.as_str() {
+        "addLogMessage" => {
             // TDLib reads a number, or a string holding one; missing or null means 0.
             let level = top_level_field(text, "verbosity_level").and_then(|raw| {
-                let digits = raw.strip_prefix('"').and_then(|raw| raw.strip_suffix('"'));
-                digits.unwrap_or(raw).parse::<i64>().ok()
+                let digits = if raw.starts_with('"') {
+                    decoded_string(raw)?
+                } else {
+                    raw.to_owned()
+                };
+                digits.parse::<i64>().ok()
             });
             match level {
                 Some(level) if level >= 1 => Ok(()),
@@ -264,15 +278,15 @@ pub(crate) fn refuse_process_killers(text: &str) -> Result<(), Error> {
                 )),
             }
         }
-        "\"getThemeParametersJsonString\"" => match top_level_field(text, "theme") {
+        "getThemeParametersJsonString" => match top_level_field(text, "theme") {
             Some(theme) if theme.starts_with('{') => Ok(()),
             _ => Err(Error::invalid_request(
                 "getThemeParametersJsonString needs a theme: TDLib crashes without one",
             )),
         },
-        "\"getJsonValue\"" => {
+        "getJsonValue" => {
             let json = top_level_field(text, "json")
-                .and_then(|raw| Reader::new(raw).owned_string().ok())
+                .and_then(decoded_string)
                 .unwrap_or_default();
             if has_unpaired_surrogate_escape(&json) {
                 return Err(Error::invalid_request(
@@ -284,6 +298,11 @@ pub(crate) fn refuse_process_killers(text: &str) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// The content of a raw JSON string value, escapes decoded; `None` if `raw` is not a string.
+fn decoded_string(raw: &str) -> Option<String> {
+    Reader::new(raw).owned_string().ok()
 }
 
 /// Whether `text` holds a `\uXXXX` escape of a UTF-16 surrogate that is not a high surrogate
@@ -475,6 +494,20 @@ mod tests {
                 .is_err(),
             "TDLib reads the first of duplicate keys"
         );
+    }
+
+    #[test]
+    fn escaped_names_are_read_as_tdlib_reads_them() {
+        for killer in [
+            r#"{"@type":"addLog\u004dessage","verbosity_level":0,"text":"x"}"#,
+            r#"{"@type":"addLogMessage","verbosity_level":"\u0030"}"#,
+            r#"{"@type":"getThemeParameters\u004asonString"}"#,
+            r#"{"@type":"getJson\u0056alue","json":"\"\\ud800\""}"#,
+            r#"{"\u0040type":"addLogMessage"}"#,
+        ] {
+            assert!(Body::text(killer).is_err(), "{killer}");
+        }
+        assert!(Body::text(r#"{"@type":"addLogMessage","verbosity_level":"\u0031"}"#).is_ok());
     }
 
     #[test]

@@ -83,9 +83,12 @@ impl<T> Default for Snapshot<T> {
 }
 
 impl<T: Clone> Snapshot<T> {
+    /// A new state; none after the end (a watch that returned `None` stays there).
     fn set(&mut self, value: &T) {
-        self.value = Some(value.clone());
-        self.version += 1;
+        if !self.ended {
+            self.value = Some(value.clone());
+            self.version += 1;
+        }
     }
 }
 
@@ -157,15 +160,18 @@ impl<T: Clone> StateWatch<T> {
     /// closes before one does.
     pub async fn wait_for(&mut self, mut accept: impl FnMut(&T) -> bool) -> Option<T> {
         loop {
-            {
+            // Copied out, so that `accept` runs without the watch's lock (it may read the
+            // client's states itself).
+            let (value, ended) = {
                 let snapshot = self.receiver.borrow_and_update();
                 self.seen = snapshot.version;
-                if let Some(value) = snapshot.value.as_ref().filter(|value| accept(value)) {
-                    return Some(value.clone());
-                }
-                if snapshot.ended {
-                    return None;
-                }
+                (snapshot.value.clone(), snapshot.ended)
+            };
+            if let Some(value) = value.filter(|value| accept(value)) {
+                return Some(value);
+            }
+            if ended {
+                return None;
             }
             if self.receiver.changed().await.is_err() {
                 return None;

@@ -47,7 +47,8 @@ pub const DEFAULT_CAPACITY: usize = 4096;
 
 /// The largest capacity of a bounded subscription; larger ones are this. (A bounded queue's
 /// room is allocated when it is made, about 40 bytes an update; a subscriber that needs more
-/// wants a lossless subscription.) Capacities are rounded up to a power of two.
+/// wants a lossless subscription.) The capacity of a subscription without a filter is rounded
+/// up to a power of two (it shares a channel with the others of its kind and capacity).
 pub const MAX_CAPACITY: usize = 1 << 20;
 
 /// How long a lossless queue may grow before a warning is logged, unless set otherwise.
@@ -468,7 +469,9 @@ impl<'a, U: Variant<Update> + Default> SubscriptionBuilder<'a, U> {
     /// block; if it panics, the subscription ends with [`Event::Failed`] and nothing else is
     /// affected.
     pub fn filter(mut self, keep: impl Fn(&U) -> bool + Send + Sync + 'static) -> Self {
-        self.filter = Some(Box::new(move |update| U::view(update).is_some_and(&keep)));
+        self.filter = Some(Arc::new(move |update: &Update| {
+            U::view(update).is_some_and(&keep)
+        }));
         self
     }
 
@@ -499,17 +502,27 @@ impl<'a, U: Variant<Update> + Default> SubscriptionBuilder<'a, U> {
 }
 
 /// A channel shared by the bounded, unfiltered subscriptions of one kind and capacity.
+#[derive(Clone)]
 struct Channel {
     kind: Option<Discriminant<Update>>,
     capacity: usize,
     sender: broadcast::Sender<Arc<Update>>,
     end: Arc<EndCell>,
+    /// Set when a subscriber's waker panicked while an update was sent: the channel is ended.
+    broken: Arc<AtomicBool>,
+}
+
+impl Channel {
+    fn is_wanted(&self) -> bool {
+        self.sender.receiver_count() > 0 && !self.broken.load(Ordering::Acquire)
+    }
 }
 
 /// A subscription's filter, over whole updates (run on the receive thread).
-type Filter = Box<dyn Fn(&Update) -> bool + Send + Sync>;
+type Filter = Arc<dyn Fn(&Update) -> bool + Send + Sync>;
 
 /// A subscriber with a queue of its own, as the receive thread sees it.
+#[derive(Clone)]
 struct Subscriber {
     /// `None`: every kind.
     kind: Option<Discriminant<Update>>,
@@ -528,6 +541,10 @@ pub(crate) enum End {
 
 /// A client's subscribers. The receive thread publishes into it; subscriptions are added from
 /// any thread.
+///
+/// The lists are copied on write: publishing takes a copy of the handles under the lock (two
+/// reference counts) and delivers without it, so that no code of a user (a filter, a waker)
+/// runs while the lock is held, and such code may subscribe or ask for [`crate::health`].
 #[derive(Default)]
 pub(crate) struct Hub {
     inner: Mutex<HubInner>,
@@ -535,10 +552,16 @@ pub(crate) struct Hub {
 
 #[derive(Default)]
 pub(crate) struct HubInner {
-    subscribers: Vec<Subscriber>,
-    channels: Vec<Channel>,
+    subscribers: Arc<Vec<Subscriber>>,
+    channels: Arc<Vec<Channel>>,
     /// Set once the client's updates have ended; later subscriptions start ended.
     end: Option<End>,
+}
+
+/// Who gets an update: a copy of the lists, taken under the lock.
+pub(crate) struct Recipients {
+    subscribers: Arc<Vec<Subscriber>>,
+    channels: Arc<Vec<Channel>>,
 }
 
 impl fmt::Debug for Hub {
@@ -553,8 +576,9 @@ impl fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// The subscriber list, locked. State changes that subscriptions must see exactly once are
-    /// made under this lock (see `Client::subscribe_with_states`).
+    /// The subscriber lists, locked. State changes that subscriptions must see exactly once are
+    /// made under this lock, and the recipients of the update that carries them are taken under
+    /// it too (see `Client::subscribe_with_states`).
     pub(crate) fn lock(&self) -> MutexGuard<'_, HubInner> {
         lock(&self.inner)
     }
@@ -563,7 +587,7 @@ impl Hub {
         let mut inner = self.lock();
         match &inner.end {
             Some(end) => subscriber.queue.end(end.clone()),
-            None => inner.subscribers.push(subscriber),
+            None => Arc::make_mut(&mut inner.subscribers).push(subscriber),
         }
     }
 
@@ -575,23 +599,23 @@ impl Hub {
             let (_, receiver) = broadcast::channel(1);
             return SharedReceiver::new(receiver, Arc::new(Mutex::new(Some(end.clone()))));
         }
-        let channel = match inner
+        let existing = inner
             .channels
             .iter()
-            .position(|channel| channel.kind == kind && channel.capacity == capacity)
-        {
-            Some(at) => &inner.channels[at],
-            None => {
-                inner.channels.push(Channel {
-                    kind,
-                    capacity,
-                    sender: broadcast::channel(capacity).0,
-                    end: Arc::default(),
-                });
-                &inner.channels[inner.channels.len() - 1]
-            }
+            .find(|channel| channel.kind == kind && channel.capacity == capacity);
+        if let Some(channel) = existing {
+            return SharedReceiver::new(channel.sender.subscribe(), channel.end.clone());
+        }
+        let channel = Channel {
+            kind,
+            capacity,
+            sender: broadcast::channel(capacity).0,
+            end: Arc::default(),
+            broken: Arc::default(),
         };
-        SharedReceiver::new(channel.sender.subscribe(), channel.end.clone())
+        let receiver = SharedReceiver::new(channel.sender.subscribe(), channel.end.clone());
+        Arc::make_mut(&mut inner.channels).push(channel);
+        receiver
     }
 
     /// Adds a lossless subscription to everything while the lock is held by the caller.
@@ -604,7 +628,7 @@ impl Hub {
         };
         match &inner.end {
             Some(end) => subscriber.queue.end(end.clone()),
-            None => inner.subscribers.push(subscriber),
+            None => Arc::make_mut(&mut inner.subscribers).push(subscriber),
         }
         Subscription {
             source: Source::Own(queue),
@@ -614,63 +638,99 @@ impl Hub {
 
     /// The longest lossless queue now.
     pub(crate) fn lossless_backlog(&self) -> usize {
-        self.lock()
-            .subscribers
+        let subscribers = self.lock().subscribers.clone();
+        subscribers
             .iter()
             .filter(|subscriber| subscriber.queue.lossless)
             .map(|subscriber| subscriber.queue.lock().items.len())
             .max()
             .unwrap_or(0)
     }
-}
 
-impl HubInner {
-    /// Queues `update` for every subscriber that wants it, and forgets subscribers that are
-    /// gone (or whose filter panicked).
-    pub(crate) fn publish(&mut self, update: &Arc<Update>) {
-        let kind = std::mem::discriminant(&**update);
-        // Once per channel, whatever the number of its subscriptions; a channel whose
-        // subscriptions are all gone is dropped.
-        self.channels.retain(|channel| {
+    /// Queues `update` for every subscriber that wants it (taken with
+    /// [`HubInner::recipients`]), without the lock; then forgets subscribers that are gone (or
+    /// whose filter panicked).
+    pub(crate) fn deliver(&self, recipients: Recipients, update: Update) {
+        let update = Arc::new(update);
+        let kind = std::mem::discriminant(&*update);
+        let mut stale = false;
+        // Once per channel, whatever the number of its subscriptions.
+        for channel in recipients.channels.iter() {
             if channel.kind.is_some_and(|wanted| wanted != kind) {
-                return channel.sender.receiver_count() > 0;
+                stale |= channel.sender.receiver_count() == 0;
+                continue;
             }
-            channel.sender.send(update.clone()).is_ok()
-        });
-        self.subscribers.retain(|subscriber| {
-            if !subscriber.queue.receiver_alive.load(Ordering::Acquire) {
-                return false;
+            // Sending wakes the waiting subscribers; their wakers are not ours to trust.
+            match catch_unwind(AssertUnwindSafe(|| channel.sender.send(update.clone()))) {
+                Ok(sent) => stale |= sent.is_err(),
+                Err(_) => {
+                    let error = Error::receive_failed("a subscription's waker panicked");
+                    *channel.end.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(End::Failed(error));
+                    channel.broken.store(true, Ordering::Release);
+                    stale = true;
+                }
+            }
+        }
+        for subscriber in recipients.subscribers.iter() {
+            if !subscriber.queue.is_wanted() {
+                stale = true;
+                continue;
             }
             if subscriber.kind.is_some_and(|wanted| wanted != kind) {
-                return true;
+                continue;
             }
             if let Some(filter) = &subscriber.filter {
-                match catch_unwind(AssertUnwindSafe(|| filter(update))) {
+                match catch_unwind(AssertUnwindSafe(|| filter(&update))) {
                     Ok(true) => {}
-                    Ok(false) => return true,
+                    Ok(false) => continue,
                     Err(_) => {
                         subscriber.queue.end(End::Failed(Error::receive_failed(
                             "the subscription's filter panicked",
                         )));
-                        return false;
+                        stale = true;
+                        continue;
                     }
                 }
             }
-            subscriber.queue.push(update);
-            true
-        });
+            subscriber.queue.push(&update);
+        }
+        drop(recipients);
+        if stale {
+            let mut inner = self.lock();
+            Arc::make_mut(&mut inner.subscribers).retain(|subscriber| subscriber.queue.is_wanted());
+            Arc::make_mut(&mut inner.channels).retain(Channel::is_wanted);
+        }
     }
 
     /// Ends every subscription, now and later.
-    pub(crate) fn end(&mut self, end: End) {
-        for subscriber in self.subscribers.drain(..) {
+    pub(crate) fn end(&self, end: End) {
+        let (subscribers, channels) = {
+            let mut inner = self.lock();
+            inner.end.get_or_insert(end.clone());
+            (
+                std::mem::take(&mut inner.subscribers),
+                std::mem::take(&mut inner.channels),
+            )
+        };
+        for subscriber in subscribers.iter() {
             subscriber.queue.end(end.clone());
         }
-        for channel in self.channels.drain(..) {
-            // Before the sender goes, so that its subscriptions see why.
+        for channel in channels.iter() {
+            // Before the sender goes (with the last copy of the list), so that its
+            // subscriptions see why.
             *channel.end.lock().unwrap_or_else(|p| p.into_inner()) = Some(end.clone());
         }
-        self.end.get_or_insert(end);
+    }
+}
+
+impl HubInner {
+    /// Who gets the update being published; call under the lock, deliver without it.
+    pub(crate) fn recipients(&self) -> Recipients {
+        Recipients {
+            subscribers: self.subscribers.clone(),
+            channels: self.channels.clone(),
+        }
     }
 }
 
@@ -680,6 +740,8 @@ struct Queue {
     capacity: usize,
     warn_at: usize,
     receiver_alive: AtomicBool,
+    /// Set with `QueueState::end`, readable without the lock.
+    ended: AtomicBool,
     state: Mutex<QueueState>,
 }
 
@@ -716,6 +778,7 @@ impl Queue {
             capacity,
             warn_at,
             receiver_alive: AtomicBool::new(true),
+            ended: AtomicBool::new(false),
             state: Mutex::new(QueueState {
                 items: VecDeque::new(),
                 missed: 0,
@@ -730,6 +793,11 @@ impl Queue {
         lock(&self.state)
     }
 
+    /// Whether the subscription still reads and has not ended.
+    fn is_wanted(&self) -> bool {
+        self.receiver_alive.load(Ordering::Acquire) && !self.ended.load(Ordering::Acquire)
+    }
+
     fn push(&self, update: &Arc<Update>) {
         let mut state = self.lock();
         if state.end.is_some() {
@@ -740,26 +808,34 @@ impl Queue {
             state.missed += 1;
         }
         state.items.push_back(update.clone());
-        if self.lossless {
-            let length = state.items.len();
-            if length >= self.warn_at && !state.warned {
-                state.warned = true;
-                tracing::warn!(
-                    target: "tdlib",
-                    queued = length,
-                    "a lossless update subscription is not being read: {length} updates queued"
-                );
-            }
-        }
+        let length = state.items.len();
+        let warn = self.lossless && length >= self.warn_at && !state.warned;
+        state.warned |= warn;
         let waker = state.waker.take();
         drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
+        if warn {
+            tracing::warn!(
+                target: "tdlib",
+                queued = length,
+                "a lossless update subscription is not being read: {length} updates queued"
+            );
+        }
+        self.wake(waker);
+    }
+
+    /// Wakes the subscriber; a waker that panics ends its subscription, nothing else.
+    fn wake(&self, waker: Option<Waker>) {
+        let Some(waker) = waker else { return };
+        if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
+            self.end(End::Failed(Error::receive_failed(
+                "the subscription's waker panicked",
+            )));
         }
     }
 
     fn end(&self, end: End) {
         let mut state = self.lock();
+        self.ended.store(true, Ordering::Release);
         if state.end.is_none() {
             state.end = Some(match end {
                 End::Closed => QueueEnd::Closed,
@@ -769,7 +845,8 @@ impl Queue {
         let waker = state.waker.take();
         drop(state);
         if let Some(waker) = waker {
-            waker.wake();
+            // Ending anyway: a panic here has nothing more to end.
+            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
         }
     }
 
@@ -825,17 +902,21 @@ mod tests {
 
     use super::*;
 
-    fn option(name: &str) -> Arc<Update> {
-        Arc::new(Update::Option(types::UpdateOption {
+    fn option(name: &str) -> Update {
+        Update::Option(types::UpdateOption {
             name: name.into(),
             value: Default::default(),
-        }))
+        })
     }
 
-    fn state() -> Arc<Update> {
-        Arc::new(Update::AuthorizationState(
-            types::UpdateAuthorizationState::default(),
-        ))
+    fn state() -> Update {
+        Update::AuthorizationState(types::UpdateAuthorizationState::default())
+    }
+
+    /// What the receive thread does with an update.
+    fn publish(hub: &Hub, update: Update) {
+        let recipients = hub.lock().recipients();
+        hub.deliver(recipients, update);
     }
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -848,9 +929,9 @@ mod tests {
         let mut options = SubscriptionBuilder::<types::UpdateOption>::new(&hub, 2, 10).subscribe();
         let mut all = SubscriptionBuilder::<Update>::new(&hub, 100, 10).subscribe();
         for _ in 0..10 {
-            hub.lock().publish(&state());
+            publish(&hub, state());
         }
-        hub.lock().publish(&option("a"));
+        publish(&hub, option("a"));
         assert_eq!(options.len(), 1, "the other kinds never reached its queue");
         let Ok(Event::Update(first)) = options.try_recv() else {
             panic!("an option")
@@ -868,7 +949,7 @@ mod tests {
         let mut subscription = SubscriptionBuilder::<Update>::new(&hub, 3, 10).subscribe();
         // (3 is rounded up to 4.)
         for name in ["1", "2", "3", "4", "5", "6"] {
-            hub.lock().publish(&option(name));
+            publish(&hub, option(name));
         }
         assert!(matches!(subscription.try_recv(), Ok(Event::Missed(2))));
         let names: Vec<String> = std::iter::from_fn(|| match subscription.try_recv() {
@@ -890,9 +971,9 @@ mod tests {
             .lossless()
             .subscribe();
         for _ in 0..5000 {
-            hub.lock().publish(&option("x"));
+            publish(&hub, option("x"));
         }
-        hub.lock().end(End::Closed);
+        hub.end(End::Closed);
         let mut count = 0;
         block_on(async {
             while let Some(event) = subscription.recv().await {
@@ -922,16 +1003,16 @@ mod tests {
             .filter(|option| option.name != "boom" || panic!("filter bug"))
             .subscribe();
         let mut healthy = SubscriptionBuilder::<Update>::new(&hub, 10, 10).subscribe();
-        hub.lock().publish(&option("fine"));
-        hub.lock().publish(&option("boom"));
-        hub.lock().publish(&option("after"));
+        publish(&hub, option("fine"));
+        publish(&hub, option("boom"));
+        publish(&hub, option("after"));
         assert!(matches!(panicky.try_recv(), Ok(Event::Update(_))));
         assert!(
             matches!(panicky.try_recv(), Ok(Event::Failed(error)) if error.is_receive_failed())
         );
         assert_eq!(panicky.try_recv().unwrap_err(), TryRecvError::Ended);
         assert_eq!(healthy.len(), 3);
-        hub.lock().end(End::Failed(Error::receive_failed("test")));
+        hub.end(End::Failed(Error::receive_failed("test")));
         for _ in 0..3 {
             assert!(matches!(healthy.try_recv(), Ok(Event::Update(_))));
         }
@@ -952,7 +1033,7 @@ mod tests {
         };
         assert_eq!(counts(&hub), (1, 1));
         drop((shared, own));
-        hub.lock().publish(&option("x"));
+        publish(&hub, option("x"));
         assert_eq!(counts(&hub), (0, 0));
     }
 
@@ -965,7 +1046,7 @@ mod tests {
             let hub = hub.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(std::time::Duration::from_millis(50));
-                hub.lock().publish(&option("late"));
+                publish(&hub, option("late"));
             })
         };
         let event = block_on(subscription.recv());
@@ -984,14 +1065,14 @@ mod tests {
         let _other_capacity =
             SubscriptionBuilder::<types::UpdateOption>::new(&hub, 64, 10).subscribe();
         assert_eq!(hub.lock().channels.len(), 3);
-        hub.lock().publish(&option("shared"));
-        hub.lock().publish(&state());
+        publish(&hub, option("shared"));
+        publish(&hub, state());
         for subscription in &mut subscriptions {
             let first = subscription.try_recv();
             assert!(matches!(first, Ok(Event::Update(option)) if option.name == "shared"));
             assert_eq!(subscription.try_recv().unwrap_err(), TryRecvError::Empty);
         }
-        hub.lock().end(End::Failed(Error::receive_failed("test")));
+        hub.end(End::Failed(Error::receive_failed("test")));
         for subscription in &mut subscriptions {
             assert!(matches!(
                 block_on(subscription.recv()),

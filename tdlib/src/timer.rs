@@ -131,15 +131,25 @@ impl Timer {
         self.lock().by_deadline.remove(&key);
     }
 
-    fn run(&self) {
+    fn run(&'static self) {
         let mut waiting = self.lock();
         loop {
             let now = Instant::now();
+            let mut due = Vec::new();
             while let Some(entry) = waiting.by_deadline.first_entry() {
                 if entry.key().0 > now {
                     break;
                 }
-                entry.remove().wake();
+                due.push(entry.remove());
+            }
+            if !due.is_empty() {
+                // Woken without the lock: a waker may poll at once, and so come back here.
+                drop(waiting);
+                for waker in due {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+                }
+                waiting = self.lock();
+                continue;
             }
             waiting = match waiting.by_deadline.keys().next() {
                 Some((deadline, _)) => {

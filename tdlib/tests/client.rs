@@ -587,6 +587,13 @@ async fn database_statistics_are_asked_only_where_tdlib_survives_it() {
         .send_json(serde_json::json!({"@type": "getDatabaseStatistics"}))
         .await;
     assert!(json.unwrap_err().is_invalid_request());
+    // TDLib refuses a second setTdlibParameters: what it asked for does not count.
+    let mut second = parameters(&scratch("no-database"));
+    second.use_message_database = true;
+    let again = without.send(second).await.unwrap_err();
+    assert_eq!(again.code(), Some(400), "{again}");
+    let still = without.send(functions::GetDatabaseStatistics {}).await;
+    assert!(still.unwrap_err().is_invalid_request());
     without.close().await.unwrap();
 
     let with = Client::new().unwrap();
@@ -596,4 +603,72 @@ async fn database_statistics_are_asked_only_where_tdlib_survives_it() {
     let statistics = bounded(with.send(functions::GetDatabaseStatistics {})).await;
     assert!(!statistics.unwrap().statistics.is_empty());
     with.close().await.unwrap();
+}
+
+/// Code of the user that the receive thread runs (a waker, a filter) or that runs while it
+/// works (a state watch's test) may use the client: nothing deadlocks, and a waker that panics
+/// ends only its own subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_code_on_the_receive_path_may_use_the_client() {
+    let _serial = SERIAL.read().await;
+    quiet();
+    struct Panics;
+    impl std::task::Wake for Panics {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("a waker with a bug");
+        }
+    }
+    let client = Client::new().unwrap();
+    let failures = tdlib::health().receive_failures;
+    // A filter that asks for the health of everything and subscribes, on the receive thread.
+    let inner = client.clone();
+    let mut reentrant = client
+        .subscription::<types::UpdateOption>()
+        .filter(move |_| {
+            let _ = tdlib::health();
+            drop(inner.updates());
+            true
+        })
+        .subscribe();
+    // A subscription whose waker panics when an update arrives.
+    let mut broken = client.subscription::<Update>().lossless().subscribe();
+    let waker = std::task::Waker::from(std::sync::Arc::new(Panics));
+    let polled = futures_util::Stream::poll_next(
+        std::pin::Pin::new(&mut broken),
+        &mut std::task::Context::from_waker(&waker),
+    );
+    assert!(polled.is_pending());
+    let mut all = client.subscription::<Update>().lossless().subscribe();
+    // A watch whose test reads the client's state.
+    let mut states = client.authorization_states();
+    let reader = client.clone();
+    let watching = tokio::spawn(async move {
+        states
+            .wait_for(|state| {
+                let _ = reader.authorization_state();
+                matches!(state, AuthorizationState::WaitPhoneNumber(_))
+            })
+            .await
+    });
+    let parameters = parameters(&scratch("reentrant"));
+    bounded(client.send(parameters)).await.unwrap();
+    assert!(bounded(watching).await.unwrap().is_some());
+    assert!(matches!(
+        bounded(reentrant.recv()).await,
+        Some(Event::Update(_))
+    ));
+    bounded(client.close()).await.unwrap();
+    let last = std::iter::from_fn(|| broken.try_recv().ok()).last();
+    assert!(matches!(last, Some(Event::Failed(_))), "{last:?}");
+    let mut closed = false;
+    while let Some(event) = bounded(all.recv()).await {
+        if let Event::Update(update) = &event {
+            if let Update::AuthorizationState(state) = &**update.update() {
+                closed |= matches!(state.authorization_state, AuthorizationState::Closed(_));
+            }
+        }
+    }
+    assert!(closed, "the others saw the client close");
+    let now = tdlib::health().receive_failures;
+    assert_eq!(now, failures, "nothing failed but that subscription");
 }

@@ -594,6 +594,10 @@ fn raw_execute_hostile() {
         r#"{"@type":"addLogMessage","verbosity_level":"0","verbosity_level":1}"#,
         r#"{"@type":"getThemeParametersJsonString"}"#,
         r#"{"@type":"getJsonValue","json":"\"\\ud800\""}"#,
+        // Names with escapes are the same names to TDLib.
+        r#"{"@type":"addLog\u004dessage","verbosity_level":0,"text":"x"}"#,
+        r#"{"@type":"getThemeParameters\u004asonString"}"#,
+        r#"{"\u0040type":"addLogMessage"}"#,
         deep.as_str(),
     ] {
         assert_invalid(

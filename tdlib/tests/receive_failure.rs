@@ -114,6 +114,10 @@ async fn a_panic_on_the_receive_thread_ends_what_waits_and_later_clients_work() 
         bounded(closed).await.is_none(),
         "ended, without a Closed state"
     );
+    assert!(
+        watch.changed().await.is_none(),
+        "and it stays ended while TDLib closes the client"
+    );
     assert!(client.is_closed());
     let after = client.send(functions::TestSquareInt { x: 3 }).await;
     assert!(after.unwrap_err().is_receive_failed());

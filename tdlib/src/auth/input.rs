@@ -57,7 +57,7 @@ pub(crate) async fn read_line(prompt: String, hidden: bool) -> Result<String, St
     }
     // A hidden prompt dropped while it waits (Ctrl-C in a program that then exits, say) gives
     // the terminal its echo back at once, not at the input thread's next look.
-    let _echo_back = hidden.then_some(platform::EchoBack);
+    let _echo_back = hidden.then(|| platform::EchoBack);
     answer
         .await
         .unwrap_or_else(|_| Err("the input thread stopped".to_owned()))

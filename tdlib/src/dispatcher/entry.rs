@@ -1,8 +1,8 @@
 //! [`ClientEntry`]: what the receive thread and a client's handles share.
 
 use std::fmt;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
 
 use tdlib_types::enums::{AuthorizationState, Update};
 
@@ -17,6 +17,13 @@ const CLOSED: u8 = 1;
 /// The receive loop failed while the client was open; TDLib is told to close it, and its
 /// output is ignored until it has.
 const FAILED: u8 = 2;
+
+/// No `setTdlibParameters` accepted yet.
+pub(crate) const DATABASE_UNKNOWN: u8 = 0;
+/// The accepted parameters asked for no database.
+pub(crate) const NO_DATABASE: u8 = 1;
+/// The accepted parameters asked for a database.
+pub(crate) const WITH_DATABASE: u8 = 2;
 
 /// One client's shared state: its subscribers, its states, and how its life ended.
 pub(crate) struct ClientEntry {
@@ -33,9 +40,9 @@ pub(crate) struct ClientEntry {
     /// Whether a scoped `CloseOnExit` is responsible for this client (process-wide guards then
     /// leave it alone).
     pub(crate) scoped: AtomicBool,
-    /// Whether the last `setTdlibParameters` sent asked for any database (see
-    /// [`Watched`](crate::request::Watched)).
-    pub(crate) has_database: AtomicBool,
+    /// Whether the `setTdlibParameters` TDLib accepted asked for any database
+    /// ([`DATABASE_UNKNOWN`] until TDLib accepted one; see [`Watched`](crate::request::Watched)).
+    pub(crate) database: AtomicU8,
     failure: Mutex<Option<Error>>,
 }
 
@@ -64,7 +71,7 @@ impl ClientEntry {
             status: AtomicU8::new(OPEN),
             close_sent: AtomicBool::new(false),
             scoped: AtomicBool::new(false),
-            has_database: AtomicBool::new(false),
+            database: AtomicU8::new(DATABASE_UNKNOWN),
             failure: Mutex::new(None),
         }
     }
@@ -94,34 +101,43 @@ impl ClientEntry {
         !self.is_closed() && !self.close_sent.swap(true, Ordering::AcqRel)
     }
 
+    /// Marks the client closed, before its `authorizationStateClosed` is published: requests
+    /// are refused from now on.
+    pub(crate) fn mark_closed(&self) {
+        let _ = self
+            .status
+            .compare_exchange(OPEN, CLOSED, Ordering::AcqRel, Ordering::Acquire);
+    }
+
     /// Takes an update from the receive thread: keeps the states current and hands it to the
-    /// subscribers. Returns true when it reports the client closed.
-    pub(crate) fn publish(&self, update: Update) -> bool {
-        // States change under the subscriber lock, so that a subscription taken together with
-        // a snapshot of the states (`Client::subscribe_with_states`) sees each change exactly
-        // once: in the snapshot or in its queue.
-        let mut hub = self.hub.lock();
-        let mut closed = false;
-        match &update {
-            Update::AuthorizationState(state) => {
-                closed = matches!(state.authorization_state, AuthorizationState::Closed(_));
-                if closed && self.status.load(Ordering::Acquire) == OPEN {
-                    // Before anything is announced, so whoever wakes on it sees the status.
-                    self.status.store(CLOSED, Ordering::Release);
+    /// subscribers. `authorizationStateClosed` ends the subscriptions and watches after it is
+    /// delivered, even if delivering it panics.
+    pub(crate) fn publish(&self, update: Update) {
+        let closed = matches!(
+            &update,
+            Update::AuthorizationState(state)
+                if matches!(state.authorization_state, AuthorizationState::Closed(_))
+        );
+        let _end = closed.then(|| EndsOnDrop(self));
+        let recipients = {
+            // States change under the subscriber lock, and the update's recipients are taken
+            // under it, so that a subscription taken together with a snapshot of the states
+            // (`Client::subscribe_with_states`) sees each change exactly once: in the snapshot
+            // or in its queue.
+            let hub = self.hub.lock();
+            match &update {
+                Update::AuthorizationState(state) => {
+                    self.states.set_authorization(&state.authorization_state);
                 }
-                self.states.set_authorization(&state.authorization_state);
+                Update::ConnectionState(state) => self.states.set_connection(&state.state),
+                _ => {}
             }
-            Update::ConnectionState(state) => self.states.set_connection(&state.state),
-            _ => {}
-        }
-        if self.status.load(Ordering::Acquire) != FAILED {
-            hub.publish(&Arc::new(update));
-        }
-        if closed {
-            hub.end(End::Closed);
-            self.states.end();
-        }
-        closed
+            if self.status.load(Ordering::Acquire) == FAILED {
+                return; // its subscriptions ended with the failure
+            }
+            hub.recipients()
+        };
+        self.hub.deliver(recipients, update);
     }
 
     /// Ends the client because the receive loop failed: subscriptions end with
@@ -136,8 +152,25 @@ impl ClientEntry {
             return false;
         }
         *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
-        self.hub.lock().end(End::Failed(error.clone()));
+        self.hub.end(End::Failed(error.clone()));
         self.states.end();
         true
+    }
+
+    /// Ends the subscriptions and watches of a client TDLib reported closed (again: the
+    /// failure recovery uses it for a client whose `Closed` could not be delivered).
+    pub(crate) fn end_closed(&self) {
+        self.hub.end(End::Closed);
+        self.states.end();
+    }
+}
+
+/// Ends a closing client's subscriptions when dropped: after its last update was delivered,
+/// or while a panic in delivering it unwinds.
+struct EndsOnDrop<'a>(&'a ClientEntry);
+
+impl Drop for EndsOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.end_closed();
     }
 }

@@ -24,8 +24,9 @@
 //!     `Arc`) for each subscription that wants it;
 //!   - anything else (an answer TDLib could not match to a request, which the checks before
 //!     `td_send` are there to prevent) is counted and logged, never published.
-//! - When a client reports `authorizationStateClosed`, its requests still pending end with
-//!   `Closed`, its subscriptions end, and it is removed.
+//! - When a client reports `authorizationStateClosed`, it refuses new requests and its requests
+//!   still pending end with `Closed` (before anyone hears of it), then the update is published
+//!   and its subscriptions end, then it is removed (the last two even if publishing panics).
 //! - Routing runs under `catch_unwind`. A panic there (a bug, or a `tracing` subscriber that
 //!   panics on an event logged from this thread) fails every client then open: each pending
 //!   request ends with an error (`is_receive_failed`), each subscription ends with
@@ -47,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-pub(crate) use entry::ClientEntry;
+pub(crate) use entry::{ClientEntry, DATABASE_UNKNOWN, NO_DATABASE, WITH_DATABASE};
 pub(crate) use envelope::envelope;
 
 use crate::request::Body;
@@ -157,11 +158,10 @@ impl Dispatcher {
             if let Some(old) = clients.thread.take() {
                 let _ = old.join();
             }
-            let receiver = ffi::Receiver::acquire().ok_or_else(|| {
-                Error::spawn(std::io::Error::other(
-                    "another td_receive loop runs in this process",
-                ))
-            })?;
+            // The old thread may still be on its way out, holding the token, if someone else
+            // took its handle to join it (`wait_blocking`): it gives the token back within
+            // moments.
+            let receiver = Self::receiver_token()?;
             let thread = std::thread::Builder::new()
                 .name("tdlib-receive".into())
                 .stack_size(RECEIVE_STACK_SIZE)
@@ -174,6 +174,23 @@ impl Dispatcher {
         self.client_count
             .store(clients.map.len(), Ordering::Release);
         Ok(())
+    }
+
+    /// The right to call `td_receive`, waited for briefly if an old receive thread still holds
+    /// it (it holds no lock of ours while it exits).
+    fn receiver_token() -> Result<ffi::Receiver, Error> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(receiver) = ffi::Receiver::acquire() {
+                return Ok(receiver);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::spawn(std::io::Error::other(
+                    "another td_receive loop runs in this process",
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// A fresh `@extra` for a request.
@@ -300,7 +317,13 @@ impl Dispatcher {
         }
     }
 
-    /// Removes a closed client and ends its pending requests (`Closed`).
+    /// Ends the pending requests of a client that is no longer open (with its end error: the
+    /// dropped sender makes the waiting request ask the client why).
+    fn drop_pending_of(&self, client_id: i32) {
+        lock(&self.pending).retain(|_, pending| pending.client_id != client_id);
+    }
+
+    /// Forgets a closed client, and ends its pending requests (`Closed`).
     fn remove_client(&self, client_id: i32) {
         {
             let mut clients = lock(&self.clients);
@@ -308,8 +331,7 @@ impl Dispatcher {
             self.client_count
                 .store(clients.map.len(), Ordering::Release);
         }
-        // Dropping a sender ends its request with the client's end error.
-        lock(&self.pending).retain(|_, pending| pending.client_id != client_id);
+        self.drop_pending_of(client_id);
     }
 }
 

@@ -6,8 +6,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tdlib_types::codec::Decode;
-use tdlib_types::enums::Update;
+use tdlib_types::codec::{Decode, UnknownObject};
+use tdlib_types::enums::{AuthorizationState, Update};
 
 use super::{ClientEntry, Dispatcher, RECEIVE_TIMEOUT, envelope, lock};
 use crate::{Error, ffi};
@@ -15,10 +15,18 @@ use crate::{Error, ffi};
 impl Dispatcher {
     /// The body of the receive thread.
     pub(super) fn run(&'static self, mut receiver: ffi::Receiver) {
-        let _stopped = Stopped(self);
+        let mut stopped = Stopped {
+            dispatcher: self,
+            armed: true,
+        };
         loop {
             match catch_unwind(AssertUnwindSafe(|| self.receive_until_idle(&mut receiver))) {
-                Ok(()) => return,
+                Ok(()) => {
+                    // Marked stopped under the lock already: the guard must not take the lock
+                    // again (a new client may hold it while it joins this thread).
+                    stopped.armed = false;
+                    return;
+                }
                 Err(payload) => {
                     let why = panic_message(&*payload);
                     // A payload's own drop may panic too.
@@ -63,13 +71,16 @@ impl Dispatcher {
         }
         // TDLib writes `@type` first, and every update's type starts with "update".
         let Some(client_id) = client_id.filter(|_| text.starts_with(r#"{"@type":"update"#)) else {
+            // Copied before any other code runs on this thread (a tracing subscriber could call
+            // TDLib, which would overwrite the text).
+            let shown = excerpt(&text);
             self.counters
                 .unmatched_answers
                 .fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 target: "tdlib",
                 client_id,
-                answer = %excerpt(&text),
+                answer = %shown,
                 "TDLib answered a request without its @extra, so the answer cannot reach it \
                  (a request this crate should have refused); dropped"
             );
@@ -85,15 +96,17 @@ impl Dispatcher {
                 entry
             }
         };
-        // Decoded from TDLib's buffer in place; nothing below reads it afterwards.
-        match Update::from_json(&text) {
-            Ok(update) => {
-                if entry.publish(update) {
-                    *last_client = None;
-                    self.remove_client(client_id);
-                }
-            }
+        // Decoded from TDLib's buffer in place; nothing reads the buffer afterwards.
+        let update = match Update::from_json(&text) {
+            Ok(update) => update,
             Err(error) => {
+                // Kept whole, as an update of no known type: a lossless subscription loses
+                // nothing, not even what cannot be decoded.
+                let unknown = UnknownObject {
+                    type_name: type_name(&text).to_owned(),
+                    json: text.clone().into_owned(),
+                };
+                let shown = excerpt(&text);
                 self.counters
                     .undecodable_updates
                     .fetch_add(1, Ordering::Relaxed);
@@ -101,11 +114,29 @@ impl Dispatcher {
                     target: "tdlib",
                     client_id,
                     %error,
-                    update = %excerpt(&text),
-                    "an update TDLib sent could not be decoded; dropped"
+                    update = %shown,
+                    "an update TDLib sent could not be decoded; passed on as Unrecognized"
                 );
+                Update::Unrecognized(unknown)
             }
+        };
+        let closed = matches!(
+            &update,
+            Update::AuthorizationState(state)
+                if matches!(state.authorization_state, AuthorizationState::Closed(_))
+        );
+        if !closed {
+            entry.publish(update);
+            return;
         }
+        // The client is closed: refuse its requests and end those still waiting before anyone
+        // hears of it (so that `close` returns with nothing of the client left pending), then
+        // publish, then forget the client, even if publishing panics.
+        *last_client = None;
+        entry.mark_closed();
+        self.drop_pending_of(client_id);
+        let _forget = Forget(self, client_id);
+        entry.publish(update);
     }
 
     /// Hands an answer to the request waiting for it, or discards it.
@@ -117,13 +148,14 @@ impl Dispatcher {
                 let _ = pending.answer.send(Ok(text.to_owned()));
             }
             None => {
+                let shown = excerpt(text);
                 self.counters
                     .discarded_answers
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(
                     target: "tdlib",
                     extra,
-                    answer = %excerpt(text),
+                    answer = %shown,
                     "an answer nobody waits for was discarded"
                 );
             }
@@ -139,13 +171,31 @@ impl Dispatcher {
         *lock(&self.last_failure) = Some(why.clone());
         let error = Error::receive_failed(why);
         let clients: Vec<Arc<ClientEntry>> = lock(&self.clients).map.values().cloned().collect();
+        for client in clients.iter().filter(|client| client.is_closed()) {
+            // TDLib reported it closed, but the panic may have come before it was forgotten.
+            client.end_closed();
+            self.remove_client(client.id);
+        }
         let failed: Vec<Arc<ClientEntry>> = clients
             .into_iter()
             .filter(|client| client.fail(&error))
             .collect();
         // After the clients' status changed: a request registered from now on is refused.
-        let pending: Vec<_> = lock(&self.pending).drain().collect();
-        for (_, pending) in pending {
+        // Only theirs: a client added meanwhile goes on.
+        let ids: Vec<i32> = failed.iter().map(|client| client.id).collect();
+        let pending: Vec<_> = {
+            let mut pending = lock(&self.pending);
+            let theirs: Vec<u64> = pending
+                .iter()
+                .filter(|(_, request)| ids.contains(&request.client_id))
+                .map(|(extra, _)| *extra)
+                .collect();
+            theirs
+                .into_iter()
+                .filter_map(|extra| pending.remove(&extra))
+                .collect()
+        };
+        for pending in pending {
             let _ = pending.answer.send(Err(error.clone()));
         }
         for client in &failed {
@@ -164,23 +214,39 @@ impl Dispatcher {
 
 /// Marks the receive thread stopped if it ends in any other way than by returning from its
 /// loop (which does that itself), and fails what is still waiting.
-struct Stopped(&'static Dispatcher);
+struct Stopped {
+    dispatcher: &'static Dispatcher,
+    armed: bool,
+}
 
 impl Drop for Stopped {
     fn drop(&mut self) {
-        let mut clients = lock(&self.0.clients);
+        if !self.armed {
+            return;
+        }
+        let mut clients = lock(&self.dispatcher.clients);
         if clients.running {
             clients.running = false;
             drop(clients);
             let error = Error::receive_failed("the receive thread ended");
-            for client in self.0.clients() {
+            for client in self.dispatcher.clients() {
                 client.fail(&error);
             }
-            let pending: Vec<_> = lock(&self.0.pending).drain().collect();
+            let pending: Vec<_> = lock(&self.dispatcher.pending).drain().collect();
             for (_, pending) in pending {
                 let _ = pending.answer.send(Err(error.clone()));
             }
         }
+    }
+}
+
+/// Forgets a closed client when dropped (after its `Closed` was published, or while a panic in
+/// publishing it unwinds).
+struct Forget<'a>(&'a Dispatcher, i32);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.0.remove_client(self.1);
     }
 }
 
@@ -195,13 +261,16 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// The `@type` of an answer TDLib wrote (it writes `@type` first), or `?`.
+fn type_name(text: &str) -> &str {
+    text.strip_prefix(r#"{"@type":""#)
+        .and_then(|rest| rest.split('"').next())
+        .filter(|name| name.len() <= 64)
+        .unwrap_or("?")
+}
+
 /// An answer as a log may show it: its `@type` and size, never its content (it can be a private
 /// message).
 fn excerpt(text: &str) -> String {
-    let name = text
-        .strip_prefix(r#"{"@type":""#)
-        .and_then(|rest| rest.split('"').next())
-        .filter(|name| name.len() <= 64)
-        .unwrap_or("?");
-    format!("{name} ({} bytes)", text.len())
+    format!("{} ({} bytes)", type_name(text), text.len())
 }
