@@ -672,3 +672,20 @@ async fn user_code_on_the_receive_path_may_use_the_client() {
     let now = tdlib::health().receive_failures;
     assert_eq!(now, failures, "nothing failed but that subscription");
 }
+
+/// Clients closed and made again at once, as a program that reconnects does: the receive thread
+/// stops after each close and a new one starts with the next client. (A new client used to join
+/// the stopping thread under a lock that the thread took on its way out: a deadlock, seen in
+/// the fan-out benchmark.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_closed_and_made_again_at_once_never_deadlock() {
+    let _serial = SERIAL.write().await;
+    quiet();
+    for round in 0..200 {
+        let client = Client::new().unwrap();
+        let square = bounded(client.send(functions::TestSquareInt { x: round % 100 })).await;
+        assert_eq!(square.unwrap().value, (round % 100) * (round % 100));
+        bounded(client.close()).await.unwrap();
+    }
+    assert!(receive_thread_stops().await);
+}

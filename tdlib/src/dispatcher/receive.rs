@@ -265,12 +265,36 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 fn type_name(text: &str) -> &str {
     text.strip_prefix(r#"{"@type":""#)
         .and_then(|rest| rest.split('"').next())
-        .filter(|name| name.len() <= 64)
+        .filter(|name| name.len() <= NAME)
         .unwrap_or("?")
 }
 
+/// The longest `@type` an excerpt keeps (TDLib's longest names are about 50 bytes).
+const NAME: usize = 64;
+
 /// An answer as a log may show it: its `@type` and size, never its content (it can be a private
-/// message).
-fn excerpt(text: &str) -> String {
-    format!("{} ({} bytes)", type_name(text), text.len())
+/// message). Copied out of the answer without allocating, so that it can be made before any
+/// code that could overwrite TDLib's buffer runs, and cheaply when nothing logs it.
+struct Excerpt {
+    name: [u8; NAME],
+    name_len: usize,
+    len: usize,
+}
+
+fn excerpt(text: &str) -> Excerpt {
+    let name = type_name(text);
+    let mut excerpt = Excerpt {
+        name: [0; NAME],
+        name_len: name.len(),
+        len: text.len(),
+    };
+    excerpt.name[..name.len()].copy_from_slice(name.as_bytes());
+    excerpt
+}
+
+impl std::fmt::Display for Excerpt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = std::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?");
+        write!(f, "{name} ({} bytes)", self.len)
+    }
 }
