@@ -552,24 +552,28 @@ pub(crate) struct Hub {
 
 #[derive(Default)]
 pub(crate) struct HubInner {
-    subscribers: Arc<Vec<Subscriber>>,
-    channels: Arc<Vec<Channel>>,
+    /// One reference count for both lists: publishing copies it for every update.
+    lists: Arc<Lists>,
     /// Set once the client's updates have ended; later subscriptions start ended.
     end: Option<End>,
 }
 
-/// Who gets an update: a copy of the lists, taken under the lock.
-pub(crate) struct Recipients {
-    subscribers: Arc<Vec<Subscriber>>,
-    channels: Arc<Vec<Channel>>,
+/// Who gets an update.
+#[derive(Default, Clone)]
+pub(crate) struct Lists {
+    subscribers: Vec<Subscriber>,
+    channels: Vec<Channel>,
 }
+
+/// Who gets an update: a copy of the lists, taken under the lock.
+pub(crate) type Recipients = Arc<Lists>;
 
 impl fmt::Debug for Hub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.lock();
         f.debug_struct("Hub")
-            .field("subscribers", &inner.subscribers.len())
-            .field("channels", &inner.channels.len())
+            .field("subscribers", &inner.lists.subscribers.len())
+            .field("channels", &inner.lists.channels.len())
             .field("end", &inner.end)
             .finish()
     }
@@ -587,7 +591,7 @@ impl Hub {
         let mut inner = self.lock();
         match &inner.end {
             Some(end) => subscriber.queue.end(end.clone()),
-            None => Arc::make_mut(&mut inner.subscribers).push(subscriber),
+            None => Arc::make_mut(&mut inner.lists).subscribers.push(subscriber),
         }
     }
 
@@ -600,6 +604,7 @@ impl Hub {
             return SharedReceiver::new(receiver, Arc::new(Mutex::new(Some(end.clone()))));
         }
         let existing = inner
+            .lists
             .channels
             .iter()
             .find(|channel| channel.kind == kind && channel.capacity == capacity);
@@ -614,7 +619,7 @@ impl Hub {
             broken: Arc::default(),
         };
         let receiver = SharedReceiver::new(channel.sender.subscribe(), channel.end.clone());
-        Arc::make_mut(&mut inner.channels).push(channel);
+        Arc::make_mut(&mut inner.lists).channels.push(channel);
         receiver
     }
 
@@ -628,7 +633,7 @@ impl Hub {
         };
         match &inner.end {
             Some(end) => subscriber.queue.end(end.clone()),
-            None => Arc::make_mut(&mut inner.subscribers).push(subscriber),
+            None => Arc::make_mut(&mut inner.lists).subscribers.push(subscriber),
         }
         Subscription {
             source: Source::Own(queue),
@@ -638,8 +643,9 @@ impl Hub {
 
     /// The longest lossless queue now.
     pub(crate) fn lossless_backlog(&self) -> usize {
-        let subscribers = self.lock().subscribers.clone();
-        subscribers
+        let lists = self.lock().lists.clone();
+        lists
+            .subscribers
             .iter()
             .filter(|subscriber| subscriber.queue.lossless)
             .map(|subscriber| subscriber.queue.lock().items.len())
@@ -698,25 +704,25 @@ impl Hub {
         drop(recipients);
         if stale {
             let mut inner = self.lock();
-            Arc::make_mut(&mut inner.subscribers).retain(|subscriber| subscriber.queue.is_wanted());
-            Arc::make_mut(&mut inner.channels).retain(Channel::is_wanted);
+            let lists = Arc::make_mut(&mut inner.lists);
+            lists
+                .subscribers
+                .retain(|subscriber| subscriber.queue.is_wanted());
+            lists.channels.retain(Channel::is_wanted);
         }
     }
 
     /// Ends every subscription, now and later.
     pub(crate) fn end(&self, end: End) {
-        let (subscribers, channels) = {
+        let lists = {
             let mut inner = self.lock();
             inner.end.get_or_insert(end.clone());
-            (
-                std::mem::take(&mut inner.subscribers),
-                std::mem::take(&mut inner.channels),
-            )
+            std::mem::take(&mut inner.lists)
         };
-        for subscriber in subscribers.iter() {
+        for subscriber in lists.subscribers.iter() {
             subscriber.queue.end(end.clone());
         }
-        for channel in channels.iter() {
+        for channel in lists.channels.iter() {
             // Before the sender goes (with the last copy of the list), so that its
             // subscriptions see why.
             *channel.end.lock().unwrap_or_else(|p| p.into_inner()) = Some(end.clone());
@@ -727,10 +733,7 @@ impl Hub {
 impl HubInner {
     /// Who gets the update being published; call under the lock, deliver without it.
     pub(crate) fn recipients(&self) -> Recipients {
-        Recipients {
-            subscribers: self.subscribers.clone(),
-            channels: self.channels.clone(),
-        }
+        self.lists.clone()
     }
 }
 
@@ -1029,7 +1032,7 @@ mod tests {
             .subscribe();
         let counts = |hub: &Hub| {
             let inner = hub.lock();
-            (inner.channels.len(), inner.subscribers.len())
+            (inner.lists.channels.len(), inner.lists.subscribers.len())
         };
         assert_eq!(counts(&hub), (1, 1));
         drop((shared, own));
@@ -1064,7 +1067,7 @@ mod tests {
             SubscriptionBuilder::<types::UpdateAuthorizationState>::new(&hub, 16, 10).subscribe();
         let _other_capacity =
             SubscriptionBuilder::<types::UpdateOption>::new(&hub, 64, 10).subscribe();
-        assert_eq!(hub.lock().channels.len(), 3);
+        assert_eq!(hub.lock().lists.channels.len(), 3);
         publish(&hub, option("shared"));
         publish(&hub, state());
         for subscription in &mut subscriptions {
