@@ -2,15 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tdlib_types::codec::{Function, Variant};
 use tdlib_types::enums::{AuthorizationState, ConnectionState, Update};
 use tdlib_types::functions;
 
-use crate::dispatcher::{ClientEntry, DATABASE_UNKNOWN, NO_DATABASE, WITH_DATABASE, dispatcher};
-use crate::request::{Body, Watched};
+use crate::dispatcher::{ClientEntry, dispatcher};
+use crate::request::Body;
 use crate::state::StateWatch;
 use crate::subscription::{Hub, Subscription, SubscriptionBuilder};
 use crate::{ClientBuilder, Error, answer, ffi};
@@ -150,44 +149,23 @@ impl Client {
         if !entry.is_open() {
             return Err(entry.end_error());
         }
-        // What the parameters ask for counts once TDLib has accepted them (TDLib refuses a
-        // second setTdlibParameters, so the first accepted one stays).
-        let asks_for_a_database = match body.watched() {
-            Watched::SetTdlibParameters => Some(body.asks_for_a_database()),
-            Watched::GetDatabaseStatistics
-                if entry.database.load(Ordering::Acquire) != WITH_DATABASE =>
-            {
-                return Err(Error::invalid_request(
-                    "getDatabaseStatistics crashes TDLib in a client without a database: it is \
-                     sent only after TDLib accepted setTdlibParameters with use_file_database, \
-                     use_chat_info_database or use_message_database",
-                ));
-            }
-            _ => None,
-        };
+        // Requests that this client's state makes fatal are refused here.
+        let admitted = entry.admit(&body)?;
         let dispatcher = dispatcher();
         let extra = dispatcher.next_extra();
         let request = body.with_extra(extra)?;
         let answer = dispatcher.register(entry, extra)?;
         // Removes the entry if this future is dropped before the answer comes.
-        let _forget = Forget(extra);
+        let forget = Forget(extra);
         ffi::send(entry.id, &request);
         let answer = match answer.await {
             Ok(answer) => answer,
             // The entry was dropped: the client ended before the answer came.
             Err(_) => Err(entry.end_error()),
         };
-        if let (Some(asks), Ok(text)) = (asks_for_a_database, &answer) {
-            if text.starts_with(r#"{"@type":"ok""#) {
-                let database = if asks { WITH_DATABASE } else { NO_DATABASE };
-                let _ = entry.database.compare_exchange(
-                    DATABASE_UNKNOWN,
-                    database,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
-            }
-        }
+        // Either way the receive thread has removed the entry: no second lock for nothing.
+        std::mem::forget(forget);
+        entry.answered(admitted, &answer);
         answer
     }
 

@@ -21,7 +21,8 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 /// `items` has ended and every handler has finished.
 ///
 /// Items of a busy key wait in a queue of their own, so a slow key never holds up the others
-/// and nothing is dropped (the queues grow while a key is slow).
+/// and nothing is dropped (the queues grow while a key is slow). The handlers run inside the
+/// returned future: a handler that panics makes it panic, as its own code would.
 ///
 /// ```no_run
 /// # async fn example(client: tdlib::Client) {

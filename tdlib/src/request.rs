@@ -18,9 +18,10 @@
 //!   `@extra`, an unknown `@type`, an echoed value).
 //!
 //! - on `getDatabaseStatistics` in a client initialized without any database (SIGSEGV); that
-//!   depends on the client, so the client checks it ([`Watched`]).
+//!   depends on the client, so the client checks it ([`Special::GetDatabaseStatistics`]).
 //!
-//! The first three are refused by name ([`refuse_process_killers`]). Typed requests and
+//! Each request's function is sorted once into [`Special`]; the first three are refused by
+//! their arguments ([`refuse_process_killers`]). Typed requests and
 //! `serde_json` values are valid UTF-8 JSON by construction, which rules out the last; raw
 //! text (an [`UnknownObject`](tdlib_types::codec::UnknownObject)'s, or
 //! [`raw::execute`](crate::raw)'s) is checked with [`check_json`], which refuses lone
@@ -41,26 +42,32 @@ pub const MAX_REQUEST_DEPTH: usize = 100;
 /// appended without copying. Its `Debug` shows no content (it can hold a password).
 pub(crate) struct Body {
     text: String,
-    function: Watched,
+    function: Special,
 }
 
-/// Requests whose safety depends on the client they go to, checked by `Client::round_trip`:
-/// TDLib 1.8.65 crashes (SIGSEGV) on `getDatabaseStatistics` in a client initialized without
-/// any database (`use_file_database`, `use_chat_info_database` and `use_message_database` all
-/// false, the default), so the client notes what `setTdlibParameters` asked for.
+/// The functions this crate must look at more closely (see the module docs): those whose
+/// arguments can make TDLib kill the process, and those whose safety depends on the client
+/// they go to (TDLib 1.8.65 crashes on `getDatabaseStatistics` in a client initialized without
+/// any database, so the client notes what `setTdlibParameters` asked for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Watched {
+pub(crate) enum Special {
+    AddLogMessage,
+    GetJsonValue,
+    GetThemeParametersJsonString,
     SetTdlibParameters,
     GetDatabaseStatistics,
     Other,
 }
 
-impl Watched {
-    fn of(name: &str) -> Watched {
+impl Special {
+    fn of(name: &str) -> Special {
         match name {
-            "setTdlibParameters" => Watched::SetTdlibParameters,
-            "getDatabaseStatistics" => Watched::GetDatabaseStatistics,
-            _ => Watched::Other,
+            "addLogMessage" => Special::AddLogMessage,
+            "getJsonValue" => Special::GetJsonValue,
+            "getThemeParametersJsonString" => Special::GetThemeParametersJsonString,
+            "setTdlibParameters" => Special::SetTdlibParameters,
+            "getDatabaseStatistics" => Special::GetDatabaseStatistics,
+            _ => Special::Other,
         }
     }
 }
@@ -89,10 +96,9 @@ impl Body {
         }
         check_depth(writer.max_depth())?;
         let text = writer.finish();
-        if PROCESS_KILLERS.contains(&F::TYPE) {
-            refuse_process_killers(&text)?;
-        }
-        Body::object(text, Watched::of(F::TYPE))
+        let function = Special::of(F::TYPE);
+        refuse_process_killers(function, &text)?;
+        Body::object(text, function)
     }
 
     /// A request given as a `serde_json` value: an object with a string `@type`. Its `@extra`,
@@ -110,30 +116,16 @@ impl Body {
         let serde_json::Value::Object(mut object) = request else {
             return Err(Error::invalid_request("a request must be a JSON object"));
         };
-        if !object
-            .get("@type")
-            .is_some_and(serde_json::Value::is_string)
-        {
+        let Some(name) = object.get("@type").and_then(serde_json::Value::as_str) else {
             return Err(Error::invalid_request(
                 "a request needs a string \"@type\" (the name of a TDLib function)",
             ));
-        }
+        };
+        let function = Special::of(name);
         let extra = object.remove("@extra");
-        let function = Watched::of(
-            object
-                .get("@type")
-                .and_then(|name| name.as_str())
-                .unwrap_or(""),
-        );
         // serde_json writes valid JSON from Rust strings, which hold no lone surrogate.
-        let killer = object
-            .get("@type")
-            .and_then(|name| name.as_str())
-            .is_some_and(|name| PROCESS_KILLERS.contains(&name));
         let text = serde_json::Value::Object(object).to_string();
-        if killer {
-            refuse_process_killers(&text)?;
-        }
+        refuse_process_killers(function, &text)?;
         Ok((Body::object(text, function)?, extra))
     }
 
@@ -147,44 +139,42 @@ impl Body {
         if reader.peek() != Some(b'{') {
             return Err(Error::invalid_request("a request must be a JSON object"));
         }
-        match top_level_field(request, "@type") {
-            Some(name) if name.starts_with('"') => {}
-            _ => {
-                return Err(Error::invalid_request(
-                    "a request needs a string \"@type\" (the name of a TDLib function)",
-                ));
-            }
-        }
-        refuse_process_killers(request)?;
-        // For td_execute, which runs no request that depends on a client's state.
-        let text = request.trim_end();
-        Body::object(text.to_owned(), Watched::Other)
+        // Compared as TDLib reads it: with escapes decoded (`"addLog\u004dessage"` is
+        // addLogMessage to TDLib).
+        let Some(name) = top_level_field(request, "@type").and_then(decoded_string) else {
+            return Err(Error::invalid_request(
+                "a request needs a string \"@type\" (the name of a TDLib function)",
+            ));
+        };
+        let function = Special::of(&name);
+        refuse_process_killers(function, request)?;
+        Body::object(request.trim_end().to_owned(), function)
     }
 
-    fn object(mut text: String, function: Watched) -> Result<Body, Error> {
+    fn object(mut text: String, function: Special) -> Result<Body, Error> {
         if text.pop() != Some('}') {
             return Err(Error::invalid_request("a request must be a JSON object"));
         }
         Ok(Body { text, function })
     }
 
-    /// Which of the requests [`Watched`] this is.
-    pub(crate) fn watched(&self) -> Watched {
+    /// Which of the [`Special`] functions this is.
+    pub(crate) fn function(&self) -> Special {
         self.function
     }
 
     /// For `setTdlibParameters`: whether it asks for any database (TDLib reads `true`, or a
     /// non-zero number or numeric string, as true).
     pub(crate) fn asks_for_a_database(&self) -> bool {
-        let mut text = self.text.clone();
-        text.push('}');
+        // The text lacks its closing brace, which the field lookup does not need.
+        let text = &self.text;
         [
             "use_file_database",
             "use_chat_info_database",
             "use_message_database",
         ]
         .iter()
-        .any(|name| match top_level_field(&text, name) {
+        .any(|name| match top_level_field(text, name) {
             Some("true") => true,
             Some(raw) => raw
                 .trim_matches('"')
@@ -244,23 +234,11 @@ fn top_level_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     None
 }
 
-/// The functions with arguments that make TDLib kill the process (see the module docs).
-const PROCESS_KILLERS: &[&str] = &[
-    "addLogMessage",
-    "getJsonValue",
-    "getThemeParametersJsonString",
-];
-
 /// Refuses the requests that would make TDLib kill the process (see the module docs). `text`
-/// is a JSON object that passed [`check_json`].
-pub(crate) fn refuse_process_killers(text: &str) -> Result<(), Error> {
-    // Compared as TDLib reads them: with escapes decoded (`"addLog\u004dessage"` is
-    // addLogMessage to TDLib).
-    let Some(name) = top_level_field(text, "@type").and_then(decoded_string) else {
-        return Ok(());
-    };
-    match name.as_str() {
-        "addLogMessage" => {
+/// is a JSON object that passed [`check_json`], a request for `function`.
+pub(crate) fn refuse_process_killers(function: Special, text: &str) -> Result<(), Error> {
+    match function {
+        Special::AddLogMessage => {
             // TDLib reads a number, or a string holding one; missing or null means 0.
             let level = top_level_field(text, "verbosity_level").and_then(|raw| {
                 let digits = if raw.starts_with('"') {
@@ -278,13 +256,13 @@ pub(crate) fn refuse_process_killers(text: &str) -> Result<(), Error> {
                 )),
             }
         }
-        "getThemeParametersJsonString" => match top_level_field(text, "theme") {
+        Special::GetThemeParametersJsonString => match top_level_field(text, "theme") {
             Some(theme) if theme.starts_with('{') => Ok(()),
             _ => Err(Error::invalid_request(
                 "getThemeParametersJsonString needs a theme: TDLib crashes without one",
             )),
         },
-        "getJsonValue" => {
+        Special::GetJsonValue => {
             let json = top_level_field(text, "json")
                 .and_then(decoded_string)
                 .unwrap_or_default();
@@ -582,7 +560,7 @@ mod tests {
         ));
         let typed = |parameters: functions::SetTdlibParameters| Body::typed(parameters).unwrap();
         let body = typed(functions::SetTdlibParameters::default());
-        assert_eq!(body.watched(), Watched::SetTdlibParameters);
+        assert_eq!(body.function(), Special::SetTdlibParameters);
         assert!(!body.asks_for_a_database());
         let with_files = functions::SetTdlibParameters {
             use_file_database: true,
@@ -590,7 +568,7 @@ mod tests {
         };
         assert!(typed(with_files).asks_for_a_database());
         let statistics = Body::typed(functions::GetDatabaseStatistics {}).unwrap();
-        assert_eq!(statistics.watched(), Watched::GetDatabaseStatistics);
+        assert_eq!(statistics.function(), Special::GetDatabaseStatistics);
     }
 
     #[test]

@@ -213,13 +213,7 @@ impl<U: Variant<Update>> Subscription<U> {
         if let Source::Shared(shared) = &mut self.source {
             if let (false, Some(receiver)) = (shared.in_flight, shared.receiver.as_mut()) {
                 // The channel's own wait, without the boxed future a `Stream` needs.
-                use broadcast::error::RecvError;
-                loop {
-                    let taken = match receiver.recv().await {
-                        Ok(update) => Taken::Update(update),
-                        Err(RecvError::Lagged(count)) => Taken::Missed(count),
-                        Err(RecvError::Closed) => break,
-                    };
+                while let Some(taken) = received(receiver.recv().await) {
                     if let Some(Ok(event)) = Self::event(taken) {
                         return Some(event);
                     }
@@ -347,6 +341,16 @@ async fn read(mut receiver: broadcast::Receiver<Arc<Update>>) -> Read {
     (receiver.recv().await, receiver)
 }
 
+/// What a wait on a shared channel gave; `None` once the channel has closed.
+fn received(result: Result<Arc<Update>, broadcast::error::RecvError>) -> Option<Taken> {
+    use broadcast::error::RecvError;
+    match result {
+        Ok(update) => Some(Taken::Update(update)),
+        Err(RecvError::Lagged(count)) => Some(Taken::Missed(count)),
+        Err(RecvError::Closed) => None,
+    }
+}
+
 impl SharedReceiver {
     fn new(receiver: broadcast::Receiver<Arc<Update>>, end: Arc<EndCell>) -> SharedReceiver {
         SharedReceiver {
@@ -360,7 +364,7 @@ impl SharedReceiver {
 
     /// The next event; `Empty` when there is none (with `cx`: after arranging to be woken).
     fn take(&mut self, cx: Option<&mut Context<'_>>) -> Taken {
-        use broadcast::error::{RecvError, TryRecvError};
+        use broadcast::error::TryRecvError;
         if !self.in_flight {
             let Some(receiver) = self.receiver.as_mut() else {
                 return Taken::Ended;
@@ -392,11 +396,7 @@ impl SharedReceiver {
         };
         self.in_flight = false;
         self.receiver = Some(receiver);
-        match result {
-            Ok(update) => Taken::Update(update),
-            Err(RecvError::Lagged(count)) => Taken::Missed(count),
-            Err(RecvError::Closed) => self.ended(),
-        }
+        received(result).unwrap_or_else(|| self.ended())
     }
 
     fn ended(&mut self) -> Taken {

@@ -62,6 +62,12 @@ async fn a_one_kind_subscriber_does_not_lag_behind_a_burst_of_other_kinds() {
         .subscribe();
     let mut everything = client.subscription::<Update>().capacity(4).subscribe();
     let mut lossless = client.subscription::<Update>().lossless().subscribe();
+    // A reader that never reads: its queue grows, nothing else waits for it.
+    let never_read = client
+        .subscription::<Update>()
+        .lossless()
+        .warn_at(1000)
+        .subscribe();
     let counting = tokio::spawn(async move {
         let mut options = 0u64;
         while let Some(event) = lossless.recv().await {
@@ -100,6 +106,14 @@ async fn a_one_kind_subscriber_does_not_lag_behind_a_burst_of_other_kinds() {
         }
     }
     assert_eq!(missed, 0, "the one-kind subscriber lagged");
+    assert!(never_read.len() as u64 > BURST, "{}", never_read.len());
+    assert!(tdlib::health().lossless_backlog as u64 > BURST);
+    let square = bounded(client.send(functions::TestSquareInt { x: 6 })).await;
+    assert_eq!(
+        square.unwrap().value,
+        36,
+        "requests go on while a reader does not read"
+    );
     let first = bounded(everything.recv()).await;
     assert!(
         matches!(first, Some(Event::Missed(count)) if count > BURST - 10),

@@ -3,11 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata};
+use tracing::Level;
 
 mod common;
-use common::Message;
+use common::OnEvent;
 
 /// Collects (level, target, message) of every event, and with `print` also writes each to
 /// stderr at once (unbuffered, so it survives an abort).
@@ -17,41 +16,23 @@ struct Collect {
     print: bool,
 }
 
-impl tracing::Subscriber for Collect {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
+impl Collect {
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let collect = self.clone();
+        OnEvent(move |level: Level, target: &str, message: String| {
+            if collect.print {
+                eprintln!("EVENT {level} {target} {message}");
+            }
+            let event = (level, target.to_owned(), message);
+            collect.events.lock().unwrap().push(event);
+        })
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        let metadata = event.metadata();
-        if self.print {
-            eprintln!(
-                "EVENT {} {} {}",
-                metadata.level(),
-                metadata.target(),
-                message.0
-            );
-        }
-        self.events.lock().unwrap().push((
-            *metadata.level(),
-            metadata.target().to_owned(),
-            message.0,
-        ));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
 }
 
 #[test]
 fn tdlib_messages_go_to_tracing_at_their_level() {
     let collect = Collect::default();
-    tracing::subscriber::with_default(collect.clone(), || {
+    tracing::subscriber::with_default(collect.subscriber(), || {
         tdlib::set_log_verbosity(2).unwrap();
         // addLogMessage logs on the calling thread, where this subscriber is the default.
         tdlib::execute(tdlib::functions::AddLogMessage {
@@ -91,11 +72,11 @@ fn a_fatal_message_is_logged_before_tdlib_aborts() {
     const CHILD: &str = "TDLIB_RS_TEST_FATAL_CHILD";
     if std::env::var_os(CHILD).is_some() {
         // The child: TDLib aborts the process after logging at level 0.
-        tracing::subscriber::set_global_default(Collect {
+        let collect = Collect {
             print: true,
             ..Collect::default()
-        })
-        .unwrap();
+        };
+        tracing::subscriber::set_global_default(collect.subscriber()).unwrap();
         // The crate refuses to ask TDLib for a fatal message; the library is called directly
         // (after the crate has set up logging) to see what happens when TDLib dies anyway.
         tdlib::set_log_verbosity(1).unwrap();

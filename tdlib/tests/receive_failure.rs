@@ -8,39 +8,22 @@ use std::time::Duration;
 
 use tdlib::enums::{AuthorizationState, Update};
 use tdlib::{Client, Event, functions, types};
-use tracing::Metadata;
-use tracing::span::{Attributes, Id, Record};
 
 mod common;
-use common::Message;
+use common::OnEvent;
 
 /// When set, the subscriber panics on the receive thread's "discarded" event.
 static ARMED: AtomicBool = AtomicBool::new(false);
 
-struct PanicsWhenArmed;
-
-impl tracing::Subscriber for PanicsWhenArmed {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
+/// A `tracing` subscriber with a bug: once armed, it panics on an event of the receive thread.
+fn panics_when_armed(_: tracing::Level, _: &str, message: String) {
+    let on_receive_thread = std::thread::current().name() == Some("tdlib-receive");
+    if on_receive_thread
+        && message.contains("nobody waits for")
+        && ARMED.swap(false, Ordering::SeqCst)
+    {
+        panic!("a tracing subscriber with a bug");
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        let on_receive_thread = std::thread::current().name() == Some("tdlib-receive");
-        if on_receive_thread
-            && message.0.contains("nobody waits for")
-            && ARMED.swap(false, Ordering::SeqCst)
-        {
-            panic!("a tracing subscriber with a bug");
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
 }
 
 async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
@@ -51,7 +34,7 @@ async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_on_the_receive_thread_ends_what_waits_and_later_clients_work() {
-    tracing::subscriber::set_global_default(PanicsWhenArmed).unwrap();
+    tracing::subscriber::set_global_default(OnEvent(panics_when_armed)).unwrap();
     tdlib::set_log_verbosity(1).unwrap();
     let client = Client::new().unwrap();
     assert_eq!(

@@ -4,9 +4,10 @@ use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use tdlib_types::enums::{AuthorizationState, Update};
+use tdlib_types::enums::Update;
 
 use crate::Error;
+use crate::request::{Body, Special};
 use crate::state::States;
 use crate::subscription::{End, Hub};
 
@@ -19,11 +20,15 @@ const CLOSED: u8 = 1;
 const FAILED: u8 = 2;
 
 /// No `setTdlibParameters` accepted yet.
-pub(crate) const DATABASE_UNKNOWN: u8 = 0;
+const DATABASE_UNKNOWN: u8 = 0;
 /// The accepted parameters asked for no database.
-pub(crate) const NO_DATABASE: u8 = 1;
+const NO_DATABASE: u8 = 1;
 /// The accepted parameters asked for a database.
-pub(crate) const WITH_DATABASE: u8 = 2;
+const WITH_DATABASE: u8 = 2;
+
+/// What `admit` noted of a request, for `answered`: for `setTdlibParameters`, whether it asks
+/// for a database.
+pub(crate) struct Admitted(Option<bool>);
 
 /// One client's shared state: its subscribers, its states, and how its life ended.
 pub(crate) struct ClientEntry {
@@ -41,8 +46,8 @@ pub(crate) struct ClientEntry {
     /// leave it alone).
     pub(crate) scoped: AtomicBool,
     /// Whether the `setTdlibParameters` TDLib accepted asked for any database
-    /// ([`DATABASE_UNKNOWN`] until TDLib accepted one; see [`Watched`](crate::request::Watched)).
-    pub(crate) database: AtomicU8,
+    /// ([`DATABASE_UNKNOWN`] until TDLib accepted one; see [`Special::GetDatabaseStatistics`]).
+    database: AtomicU8,
     failure: Mutex<Option<Error>>,
 }
 
@@ -101,6 +106,41 @@ impl ClientEntry {
         !self.is_closed() && !self.close_sent.swap(true, Ordering::AcqRel)
     }
 
+    /// Refuses a request that this client's state makes fatal to the process (see
+    /// [`Special::GetDatabaseStatistics`]); what it notes is for [`ClientEntry::answered`].
+    pub(crate) fn admit(&self, body: &Body) -> Result<Admitted, Error> {
+        match body.function() {
+            Special::SetTdlibParameters => Ok(Admitted(Some(body.asks_for_a_database()))),
+            Special::GetDatabaseStatistics
+                if self.database.load(Ordering::Acquire) != WITH_DATABASE =>
+            {
+                Err(Error::invalid_request(
+                    "getDatabaseStatistics crashes TDLib in a client without a database: it is \
+                     sent only after TDLib accepted setTdlibParameters with use_file_database, \
+                     use_chat_info_database or use_message_database",
+                ))
+            }
+            _ => Ok(Admitted(None)),
+        }
+    }
+
+    /// Takes note of TDLib's answer to an admitted request: the parameters TDLib accepted count
+    /// (TDLib refuses a second `setTdlibParameters`, so the first accepted one stays).
+    pub(crate) fn answered(&self, admitted: Admitted, answer: &Result<String, Error>) {
+        let (Admitted(Some(asks)), Ok(text)) = (admitted, answer) else {
+            return;
+        };
+        if text.starts_with(r#"{"@type":"ok""#) {
+            let database = if asks { WITH_DATABASE } else { NO_DATABASE };
+            let _ = self.database.compare_exchange(
+                DATABASE_UNKNOWN,
+                database,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+
     /// Marks the client closed, before its `authorizationStateClosed` is published: requests
     /// are refused from now on.
     pub(crate) fn mark_closed(&self) {
@@ -110,14 +150,9 @@ impl ClientEntry {
     }
 
     /// Takes an update from the receive thread: keeps the states current and hands it to the
-    /// subscribers. `authorizationStateClosed` ends the subscriptions and watches after it is
-    /// delivered, even if delivering it panics.
-    pub(crate) fn publish(&self, update: Update) {
-        let closed = matches!(
-            &update,
-            Update::AuthorizationState(state)
-                if matches!(state.authorization_state, AuthorizationState::Closed(_))
-        );
+    /// subscribers. `closed`: the update is `authorizationStateClosed`, after which the
+    /// subscriptions and watches end, even if delivering it panics.
+    pub(crate) fn publish(&self, update: Update, closed: bool) {
         let _end = closed.then(|| EndsOnDrop(self));
         let recipients = {
             // States change under the subscriber lock, and the update's recipients are taken

@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-pub(crate) use entry::{ClientEntry, DATABASE_UNKNOWN, NO_DATABASE, WITH_DATABASE};
+pub(crate) use entry::ClientEntry;
 pub(crate) use envelope::envelope;
 
 use crate::request::Body;
@@ -128,7 +128,8 @@ pub struct Health {
     /// Outputs that were neither an answer to one of this crate's requests nor an update
     /// (TDLib's refusal of a request it could not parse): logged and dropped. Should stay 0.
     pub unmatched_answers: u64,
-    /// Updates that could not be decoded (logged and dropped). Should stay 0.
+    /// Updates that could not be decoded (logged, and passed on as `Unrecognized` with their
+    /// JSON). Should stay 0.
     pub undecodable_updates: u64,
     /// The longest queue of a lossless subscription now, over all clients.
     pub lossless_backlog: usize,
@@ -317,21 +318,43 @@ impl Dispatcher {
         }
     }
 
-    /// Ends the pending requests of a client that is no longer open (with its end error: the
-    /// dropped sender makes the waiting request ask the client why).
-    fn drop_pending_of(&self, client_id: i32) {
-        lock(&self.pending).retain(|_, pending| pending.client_id != client_id);
+    /// Takes the pending requests of the clients `of` selects out of the table. Dropping them
+    /// ends them with their client's end error (the waiting request asks the client why).
+    fn take_pending(&self, of: impl Fn(i32) -> bool) -> Vec<Pending> {
+        let mut pending = lock(&self.pending);
+        let theirs: Vec<u64> = pending
+            .iter()
+            .filter(|(_, request)| of(request.client_id))
+            .map(|(extra, _)| *extra)
+            .collect();
+        theirs
+            .into_iter()
+            .filter_map(|extra| pending.remove(&extra))
+            .collect()
     }
 
-    /// Forgets a closed client, and ends its pending requests (`Closed`).
-    fn remove_client(&self, client_id: i32) {
-        {
-            let mut clients = lock(&self.clients);
-            clients.map.remove(&client_id);
-            self.client_count
-                .store(clients.map.len(), Ordering::Release);
+    /// Fails every open client with `error` (see `ClientEntry::fail`) and ends their pending
+    /// requests with it; returns the clients it failed. A client added meanwhile goes on.
+    fn fail_open_clients(&self, error: &Error) -> Vec<Arc<ClientEntry>> {
+        let failed: Vec<Arc<ClientEntry>> = self
+            .clients()
+            .into_iter()
+            .filter(|client| client.fail(error))
+            .collect();
+        // After the clients' status changed: a request registered from now on is refused.
+        let ids: Vec<i32> = failed.iter().map(|client| client.id).collect();
+        for pending in self.take_pending(|client_id| ids.contains(&client_id)) {
+            let _ = pending.answer.send(Err(error.clone()));
         }
-        self.drop_pending_of(client_id);
+        failed
+    }
+
+    /// Forgets a closed client (its pending requests were ended when it closed).
+    fn remove_client(&self, client_id: i32) {
+        let mut clients = lock(&self.clients);
+        clients.map.remove(&client_id);
+        self.client_count
+            .store(clients.map.len(), Ordering::Release);
     }
 }
 

@@ -126,7 +126,7 @@ impl Dispatcher {
                 if matches!(state.authorization_state, AuthorizationState::Closed(_))
         );
         if !closed {
-            entry.publish(update);
+            entry.publish(update, false);
             return;
         }
         // The client is closed: refuse its requests and end those still waiting before anyone
@@ -134,9 +134,9 @@ impl Dispatcher {
         // publish, then forget the client, even if publishing panics.
         *last_client = None;
         entry.mark_closed();
-        self.drop_pending_of(client_id);
+        drop(self.take_pending(|id| id == client_id));
         let _forget = Forget(self, client_id);
-        entry.publish(update);
+        entry.publish(update, true);
     }
 
     /// Hands an answer to the request waiting for it, or discards it.
@@ -170,34 +170,12 @@ impl Dispatcher {
             .fetch_add(1, Ordering::Relaxed);
         *lock(&self.last_failure) = Some(why.clone());
         let error = Error::receive_failed(why);
-        let clients: Vec<Arc<ClientEntry>> = lock(&self.clients).map.values().cloned().collect();
-        for client in clients.iter().filter(|client| client.is_closed()) {
+        for client in self.clients().iter().filter(|client| client.is_closed()) {
             // TDLib reported it closed, but the panic may have come before it was forgotten.
             client.end_closed();
             self.remove_client(client.id);
         }
-        let failed: Vec<Arc<ClientEntry>> = clients
-            .into_iter()
-            .filter(|client| client.fail(&error))
-            .collect();
-        // After the clients' status changed: a request registered from now on is refused.
-        // Only theirs: a client added meanwhile goes on.
-        let ids: Vec<i32> = failed.iter().map(|client| client.id).collect();
-        let pending: Vec<_> = {
-            let mut pending = lock(&self.pending);
-            let theirs: Vec<u64> = pending
-                .iter()
-                .filter(|(_, request)| ids.contains(&request.client_id))
-                .map(|(extra, _)| *extra)
-                .collect();
-            theirs
-                .into_iter()
-                .filter_map(|extra| pending.remove(&extra))
-                .collect()
-        };
-        for pending in pending {
-            let _ = pending.answer.send(Err(error.clone()));
-        }
+        let failed = self.fail_open_clients(&error);
         for client in &failed {
             // TDLib closes it; its output is ignored until then, and then it is removed.
             self.close_detached(client);
@@ -229,13 +207,7 @@ impl Drop for Stopped {
             clients.running = false;
             drop(clients);
             let error = Error::receive_failed("the receive thread ended");
-            for client in self.dispatcher.clients() {
-                client.fail(&error);
-            }
-            let pending: Vec<_> = lock(&self.dispatcher.pending).drain().collect();
-            for (_, pending) in pending {
-                let _ = pending.answer.send(Err(error.clone()));
-            }
+            self.dispatcher.fail_open_clients(&error);
         }
     }
 }

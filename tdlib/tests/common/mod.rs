@@ -5,10 +5,12 @@
 
 use tdlib_fake_harness::{Fake, in_child};
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Level, Metadata};
 
 /// The `message` of a `tracing` event, as text.
 #[derive(Default)]
-pub struct Message(pub String);
+struct Message(String);
 
 impl Visit for Message {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -16,6 +18,28 @@ impl Visit for Message {
             self.0 = format!("{value:?}");
         }
     }
+}
+
+/// A `tracing` subscriber that hands every event's level, target and message to a function.
+pub struct OnEvent<F>(pub F);
+
+impl<F: Fn(Level, &str, String) + Send + Sync + 'static> tracing::Subscriber for OnEvent<F> {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = Message::default();
+        event.record(&mut message);
+        let metadata = event.metadata();
+        (self.0)(*metadata.level(), metadata.target(), message.0);
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
 }
 
 /// Runs `test` in a child process against the fake with `script`; returns the fake (for its
