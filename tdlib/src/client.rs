@@ -213,7 +213,7 @@ impl Client {
     ) {
         let entry = &self.handle.entry;
         let mut hub = entry.hub.lock();
-        let subscription = Hub::add_locked(&mut hub, entry.warn_at);
+        let subscription = Hub::add_lossless_locked(&mut hub, entry.warn_at);
         (
             entry.states.authorization(),
             entry.states.connection(),

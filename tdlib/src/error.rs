@@ -45,6 +45,12 @@ enum Kind {
     },
     Spawn,
     ReceiveFailed(String),
+    Deadlock(&'static str),
+    TransferStopped {
+        file_id: i32,
+        done: u64,
+        total: u64,
+    },
 }
 
 /// What kind of failure an [`Error`] is, for matching. New kinds may be added.
@@ -69,6 +75,12 @@ pub enum ErrorKind {
     /// The receive loop failed (a panic while routing TDLib's output); every request then
     /// pending was ended with this error. Later clients get a working loop.
     ReceiveFailed,
+    /// A blocking call was made on the receive thread (in a subscription filter), where it
+    /// would wait for itself forever; it was refused.
+    Deadlock,
+    /// A file transfer stopped before it completed: cancelled (by another part of the program,
+    /// or by TDLib) or failed.
+    TransferStopped,
 }
 
 /// How many bytes of an answer an error keeps to show.
@@ -155,6 +167,21 @@ impl Error {
         Error::new(Kind::Spawn, Some(Cause::Io(Arc::new(error))))
     }
 
+    pub(crate) fn deadlock(call: &'static str) -> Error {
+        Error::new(Kind::Deadlock(call), None)
+    }
+
+    pub(crate) fn transfer_stopped(file_id: i32, done: u64, total: u64) -> Error {
+        Error::new(
+            Kind::TransferStopped {
+                file_id,
+                done,
+                total,
+            },
+            None,
+        )
+    }
+
     pub(crate) fn receive_failed(why: impl Into<String>) -> Error {
         Error::new(Kind::ReceiveFailed(why.into()), None)
     }
@@ -170,6 +197,8 @@ impl Error {
             Kind::VersionMismatch { .. } => ErrorKind::VersionMismatch,
             Kind::Spawn => ErrorKind::Spawn,
             Kind::ReceiveFailed(_) => ErrorKind::ReceiveFailed,
+            Kind::Deadlock(_) => ErrorKind::Deadlock,
+            Kind::TransferStopped { .. } => ErrorKind::TransferStopped,
         }
     }
 
@@ -277,6 +306,19 @@ impl fmt::Display for Error {
             ),
             Kind::Spawn => f.write_str("cannot start the receive thread"),
             Kind::ReceiveFailed(why) => write!(f, "the receive loop failed: {}", short(why)),
+            Kind::Deadlock(call) => write!(
+                f,
+                "{call} was called on TDLib's receive thread (in a subscription filter), where it \
+                 would wait for itself forever"
+            ),
+            Kind::TransferStopped {
+                file_id,
+                done,
+                total,
+            } => write!(
+                f,
+                "the transfer of file {file_id} stopped at {done} of {total} bytes (cancelled or failed)"
+            ),
         }
     }
 }
@@ -299,6 +341,19 @@ impl fmt::Debug for Error {
             }
             Kind::VersionMismatch { library, api } => {
                 debug.field("library", library).field("api", api);
+            }
+            Kind::Deadlock(call) => {
+                debug.field("call", call);
+            }
+            Kind::TransferStopped {
+                file_id,
+                done,
+                total,
+            } => {
+                debug
+                    .field("file_id", file_id)
+                    .field("done", done)
+                    .field("total", total);
             }
             Kind::Closed | Kind::Timeout | Kind::Spawn => {}
         }

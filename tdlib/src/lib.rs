@@ -44,6 +44,8 @@
 
 mod answer;
 pub mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod builder;
 mod client;
 mod dispatcher;
@@ -58,6 +60,7 @@ mod shutdown;
 mod state;
 mod subscription;
 mod timer;
+pub mod transfer;
 
 pub use builder::ClientBuilder;
 pub use client::Client;

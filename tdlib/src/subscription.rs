@@ -85,7 +85,7 @@ unsafe impl<U: Sync> Sync for Received<U> {}
 
 impl<U: Variant<Update>> Received<U> {
     /// `Some` when `update` holds a `U`.
-    fn new(update: Arc<Update>) -> Option<Received<U>> {
+    pub(crate) fn new(update: Arc<Update>) -> Option<Received<U>> {
         let view = NonNull::from(U::view(&update)?);
         Some(Received { update, view })
     }
@@ -477,18 +477,14 @@ impl<'a, U: Variant<Update> + Default> SubscriptionBuilder<'a, U> {
 
     /// Starts the subscription: it receives the updates that arrive from now on.
     pub fn subscribe(self) -> Subscription<U> {
-        let kind = if TypeId::of::<U>() == TypeId::of::<Update>() {
-            None
-        } else {
-            Some(std::mem::discriminant(&U::default().into_enum()))
-        };
+        let kind = kind_of::<U>();
         let capacity = self.capacity.min(MAX_CAPACITY);
         let source = if self.lossless || self.filter.is_some() {
             let queue = Arc::new(Queue::new(self.lossless, capacity, self.warn_at));
             self.hub.add(Subscriber {
                 kind,
                 filter: self.filter,
-                queue: queue.clone(),
+                target: Target::Queue(queue.clone()),
             });
             Source::Own(queue)
         } else {
@@ -498,6 +494,40 @@ impl<'a, U: Variant<Update> + Default> SubscriptionBuilder<'a, U> {
             source,
             kind: PhantomData,
         }
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<U: Variant<Update> + Default + Send + Sync + 'static> SubscriptionBuilder<'_, U> {
+    /// Starts the subscription as a [`crossbeam_channel::Receiver`] instead of a
+    /// [`Subscription`]: for a thread or an event loop without an async runtime, which can
+    /// `try_recv` it each frame or `select!` over it with other channels. The kind and the
+    /// filter apply as for [`SubscriptionBuilder::subscribe`]; the channel disconnects when the
+    /// client closes (after [`Event::Failed`] if it failed).
+    ///
+    /// A lossless channel is unbounded. A bounded one cannot drop its oldest update from the
+    /// sending side, so when it is full the **newest** updates are dropped and counted, and
+    /// [`Event::Missed`] with the count comes as soon as there is room again, before the updates
+    /// that follow.
+    ///
+    /// ```no_run
+    /// # fn example(client: tdlib::blocking::Client) {
+    /// use tdlib::{Event, types};
+    ///
+    /// let messages = client.subscription::<types::UpdateNewMessage>().lossless().channel();
+    /// for event in messages {
+    ///     if let Event::Update(new) = event {
+    ///         println!("message {} in chat {}", new.message.id, new.message.chat_id);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn channel(self) -> crossbeam_channel::Receiver<Event<U>> {
+        let capacity = (!self.lossless).then_some(self.capacity.min(MAX_CAPACITY));
+        let (sink, receiver) =
+            crate::blocking::ChannelSink::<Event<U>>::new(capacity, self.warn_at);
+        self.hub.add(Subscriber::sink::<U>(self.filter, sink));
+        receiver
     }
 }
 
@@ -519,15 +549,121 @@ impl Channel {
 }
 
 /// A subscription's filter, over whole updates (run on the receive thread).
-type Filter = Arc<dyn Fn(&Update) -> bool + Send + Sync>;
+pub(crate) type Filter = Arc<dyn Fn(&Update) -> bool + Send + Sync>;
 
 /// A subscriber with a queue of its own, as the receive thread sees it.
 #[derive(Clone)]
-struct Subscriber {
+pub(crate) struct Subscriber {
     /// `None`: every kind.
     kind: Option<Discriminant<Update>>,
     filter: Option<Filter>,
-    queue: Arc<Queue>,
+    target: Target,
+}
+
+/// Where a subscriber's updates go.
+#[derive(Clone)]
+enum Target {
+    /// A [`Subscription`]'s queue.
+    Queue(Arc<Queue>),
+    /// Anything else of this crate that takes updates on the receive thread: channels of the
+    /// blocking face, transfers.
+    Sink(Arc<dyn Sink>),
+}
+
+/// Work a sink could not do when it took an update, retried by the receive thread after each
+/// output of TDLib (and at least once a second): telling a reader of a full channel how many
+/// updates it missed as soon as it has made room, even if no update follows.
+pub(crate) trait Deferred: Send + Sync {
+    /// Tries again; true when done (or no longer needed).
+    fn retry(&self) -> bool;
+}
+
+/// Deferred work, and whether there is any (read after every output, without a lock).
+static DEFERRED: Mutex<Vec<std::sync::Weak<dyn Deferred>>> = Mutex::new(Vec::new());
+static ANY_DEFERRED: AtomicBool = AtomicBool::new(false);
+
+/// Retries `work` after the next output of TDLib, until it is done.
+pub(crate) fn defer(work: std::sync::Weak<dyn Deferred>) {
+    lock(&DEFERRED).push(work);
+    ANY_DEFERRED.store(true, Ordering::Release);
+}
+
+/// Runs the deferred work (on the receive thread).
+pub(crate) fn run_deferred() {
+    if !ANY_DEFERRED.load(Ordering::Acquire) {
+        return;
+    }
+    let mut deferred = lock(&DEFERRED);
+    deferred.retain(|work| work.upgrade().is_some_and(|work| !work.retry()));
+    ANY_DEFERRED.store(!deferred.is_empty(), Ordering::Release);
+}
+
+/// Takes updates on the receive thread, for a subscriber that is not a [`Subscription`]. Its
+/// methods must not block, and must catch panics of users' code they run (a waker).
+pub(crate) trait Sink: Send + Sync {
+    /// Takes an update of the subscriber's kind that passed its filter.
+    fn push(&self, update: &Arc<Update>);
+    /// No more updates will come.
+    fn end(&self, end: End);
+    /// Whether it still wants updates (false once its reader is gone or it ended).
+    fn is_wanted(&self) -> bool;
+    /// For a lossless sink: how many updates it holds that were not read.
+    fn backlog(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Target {
+    fn is_wanted(&self) -> bool {
+        match self {
+            Target::Queue(queue) => queue.is_wanted(),
+            Target::Sink(sink) => sink.is_wanted(),
+        }
+    }
+
+    fn push(&self, update: &Arc<Update>) {
+        match self {
+            Target::Queue(queue) => queue.push(update),
+            Target::Sink(sink) => sink.push(update),
+        }
+    }
+
+    fn end(&self, end: End) {
+        match self {
+            Target::Queue(queue) => queue.end(end),
+            Target::Sink(sink) => sink.end(end),
+        }
+    }
+
+    fn backlog(&self) -> Option<usize> {
+        match self {
+            Target::Queue(queue) => queue.lossless.then(|| queue.lock().items.len()),
+            Target::Sink(sink) => sink.backlog(),
+        }
+    }
+}
+
+impl Subscriber {
+    /// A subscriber of updates of kind `U` that `filter` accepts, delivered to `sink`.
+    pub(crate) fn sink<U: Variant<Update> + Default>(
+        filter: Option<Filter>,
+        sink: Arc<dyn Sink>,
+    ) -> Subscriber {
+        Subscriber {
+            kind: kind_of::<U>(),
+            filter,
+            target: Target::Sink(sink),
+        }
+    }
+}
+
+/// The discriminant of the updates of kind `U`; `None` for every update.
+fn kind_of<U: Variant<Update> + Default>() -> Option<Discriminant<Update>> {
+    if TypeId::of::<U>() == TypeId::of::<Update>() {
+        None
+    } else {
+        Some(std::mem::discriminant(&U::default().into_enum()))
+    }
 }
 
 /// How a client's subscriptions end.
@@ -587,10 +723,15 @@ impl Hub {
         lock(&self.inner)
     }
 
-    fn add(&self, subscriber: Subscriber) {
-        let mut inner = self.lock();
+    pub(crate) fn add(&self, subscriber: Subscriber) {
+        Hub::add_locked(&mut self.lock(), subscriber);
+    }
+
+    /// Adds a subscriber while the caller holds the lock (a subscriber that ended is told at
+    /// once).
+    pub(crate) fn add_locked(inner: &mut HubInner, subscriber: Subscriber) {
         match &inner.end {
-            Some(end) => subscriber.queue.end(end.clone()),
+            Some(end) => subscriber.target.end(end.clone()),
             None => Arc::make_mut(&mut inner.lists).subscribers.push(subscriber),
         }
     }
@@ -624,17 +765,17 @@ impl Hub {
     }
 
     /// Adds a lossless subscription to everything while the lock is held by the caller.
-    pub(crate) fn add_locked(inner: &mut HubInner, warn_at: usize) -> Subscription<Update> {
+    pub(crate) fn add_lossless_locked(
+        inner: &mut HubInner,
+        warn_at: usize,
+    ) -> Subscription<Update> {
         let queue = Arc::new(Queue::new(true, 0, warn_at));
         let subscriber = Subscriber {
             kind: None,
             filter: None,
-            queue: queue.clone(),
+            target: Target::Queue(queue.clone()),
         };
-        match &inner.end {
-            Some(end) => subscriber.queue.end(end.clone()),
-            None => Arc::make_mut(&mut inner.lists).subscribers.push(subscriber),
-        }
+        Hub::add_locked(inner, subscriber);
         Subscription {
             source: Source::Own(queue),
             kind: PhantomData,
@@ -647,8 +788,7 @@ impl Hub {
         lists
             .subscribers
             .iter()
-            .filter(|subscriber| subscriber.queue.lossless)
-            .map(|subscriber| subscriber.queue.lock().items.len())
+            .filter_map(|subscriber| subscriber.target.backlog())
             .max()
             .unwrap_or(0)
     }
@@ -679,7 +819,7 @@ impl Hub {
             }
         }
         for subscriber in recipients.subscribers.iter() {
-            if !subscriber.queue.is_wanted() {
+            if !subscriber.target.is_wanted() {
                 stale = true;
                 continue;
             }
@@ -691,7 +831,7 @@ impl Hub {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(_) => {
-                        subscriber.queue.end(End::Failed(Error::receive_failed(
+                        subscriber.target.end(End::Failed(Error::receive_failed(
                             "the subscription's filter panicked",
                         )));
                         stale = true;
@@ -699,7 +839,7 @@ impl Hub {
                     }
                 }
             }
-            subscriber.queue.push(&update);
+            subscriber.target.push(&update);
         }
         drop(recipients);
         if stale {
@@ -707,7 +847,7 @@ impl Hub {
             let lists = Arc::make_mut(&mut inner.lists);
             lists
                 .subscribers
-                .retain(|subscriber| subscriber.queue.is_wanted());
+                .retain(|subscriber| subscriber.target.is_wanted());
             lists.channels.retain(Channel::is_wanted);
         }
     }
@@ -720,7 +860,7 @@ impl Hub {
             std::mem::take(&mut inner.lists)
         };
         for subscriber in lists.subscribers.iter() {
-            subscriber.queue.end(end.clone());
+            subscriber.target.end(end.clone());
         }
         for channel in lists.channels.iter() {
             // Before the sender goes (with the last copy of the list), so that its

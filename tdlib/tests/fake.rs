@@ -154,3 +154,90 @@ async fn a_filter_is_applied_before_queueing() {
     client.close().await.unwrap();
     assert!(bounded(wanted.recv()).await.is_none());
 }
+
+/// The blocking face on the same burst, without any runtime: a lossless channel gets every
+/// update of the million; a one-kind channel with room for 4 lags behind none of them; a
+/// bounded channel of every kind keeps the oldest it had room for, then says how many it
+/// dropped, then goes on with the newest.
+#[test]
+fn blocking_channels_lose_nothing_or_say_what_they_dropped() {
+    use tdlib::blocking::{self, crossbeam_channel};
+    if on_fake(
+        "blocking_channels_lose_nothing_or_say_what_they_dropped",
+        burst_script(),
+    )
+    .is_some()
+    {
+        return;
+    }
+    let client = blocking::Client::new().unwrap();
+    let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "fake-db");
+    client
+        .authorize(&mut auth::Bot::new(parameters, "1:burst"))
+        .unwrap();
+    let connection = client
+        .subscription::<types::UpdateConnectionState>()
+        .capacity(4)
+        .channel();
+    let everything = client.subscription::<Update>().capacity(4).channel();
+    let lossless = client.subscription::<Update>().lossless().channel();
+    let counting = std::thread::spawn(move || {
+        let mut options = 0u64;
+        loop {
+            let event = lossless
+                .recv_timeout(Duration::from_secs(120))
+                .expect("no hang");
+            let Event::Update(update) = event else {
+                panic!("a lossless channel: {event:?}")
+            };
+            match &**update.update() {
+                Update::Option(option) if option.name == "burst" => options += 1,
+                Update::ConnectionState(state)
+                    if matches!(state.state, ConnectionState::Updating(_)) =>
+                {
+                    return options;
+                }
+                _ => {}
+            }
+        }
+    });
+    client.send(functions::TestCallEmpty {}).unwrap();
+    assert_eq!(
+        counting.join().unwrap(),
+        BURST,
+        "the lossless channel lost nothing"
+    );
+    fn next<T>(receiver: &crossbeam_channel::Receiver<T>) -> T {
+        receiver
+            .recv_timeout(Duration::from_secs(120))
+            .expect("no hang")
+    }
+    match next(&connection) {
+        Event::Update(state) => assert!(
+            matches!(state.state, ConnectionState::Updating(_)),
+            "{state:?}"
+        ),
+        other => panic!("the one-kind channel lagged: {other:?}"),
+    }
+    // Room for 4: the 4 oldest (the first options of the burst), then what was dropped.
+    let mut kept = 0;
+    let dropped = loop {
+        match next(&everything) {
+            Event::Update(_) => kept += 1,
+            Event::Missed(count) => break count,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(kept, 4);
+    assert!(dropped >= BURST - 4, "the burst was real: {dropped}");
+    assert_eq!(
+        client
+            .send(functions::TestSquareInt { x: 6 })
+            .unwrap()
+            .value,
+        36
+    );
+    client.close().unwrap();
+    // After the close the channel disconnects: what it still had, then the end.
+    assert!(everything.iter().count() <= 4);
+}

@@ -49,6 +49,8 @@ pub(crate) struct ClientEntry {
     /// ([`DATABASE_UNKNOWN`] until TDLib accepted one; see [`Special::GetDatabaseStatistics`]).
     database: AtomicU8,
     failure: Mutex<Option<Error>>,
+    /// The downloads running, by file id (see [`crate::transfer`]).
+    pub(crate) downloads: crate::transfer::Leases,
 }
 
 impl fmt::Debug for ClientEntry {
@@ -78,6 +80,7 @@ impl ClientEntry {
             scoped: AtomicBool::new(false),
             database: AtomicU8::new(DATABASE_UNKNOWN),
             failure: Mutex::new(None),
+            downloads: Default::default(),
         }
     }
 

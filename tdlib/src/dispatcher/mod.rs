@@ -50,6 +50,7 @@ use tokio::sync::oneshot;
 
 pub(crate) use entry::ClientEntry;
 pub(crate) use envelope::envelope;
+pub(crate) use receive::on_receive_thread;
 
 use crate::request::Body;
 use crate::{Error, ffi};
@@ -95,7 +96,56 @@ struct Clients {
 
 struct Pending {
     client_id: i32,
-    answer: oneshot::Sender<Answer>,
+    answer: Responder,
+}
+
+/// Who takes a request's answer.
+pub(crate) enum Responder {
+    /// A task or thread waiting for it.
+    Waiting(oneshot::Sender<Answer>),
+    /// This crate's own code, run on the receive thread.
+    Callback(Callback),
+}
+
+/// Code of this crate run on the receive thread with an answer's text, or with `None` if the
+/// client ended before the answer came (it asks the client why). It runs before any later output
+/// of TDLib is routed, so it may set up how the updates that follow are read. It must not block,
+/// and must catch panics of users' code it runs.
+pub(crate) struct Callback(Option<Box<CallbackFn>>);
+
+type CallbackFn = dyn FnOnce(Option<&str>) + Send;
+
+impl Callback {
+    pub(crate) fn new(callback: impl FnOnce(Option<&str>) + Send + 'static) -> Callback {
+        Callback(Some(Box::new(callback)))
+    }
+
+    fn call(mut self, answer: Option<&str>) {
+        if let Some(callback) = self.0.take() {
+            callback(answer);
+        }
+    }
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        // Not called yet: the request ended without an answer.
+        if let Some(callback) = self.0.take() {
+            callback(None);
+        }
+    }
+}
+
+impl Responder {
+    fn send(self, answer: Answer) {
+        match self {
+            Responder::Waiting(sender) => {
+                // The receiver may be gone (its future was dropped just now).
+                let _ = sender.send(answer);
+            }
+            Responder::Callback(callback) => callback.call(answer.as_deref().ok()),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -207,21 +257,35 @@ impl Dispatcher {
         extra: u64,
     ) -> Result<oneshot::Receiver<Answer>, Error> {
         let (sender, receiver) = oneshot::channel();
+        self.register_responder(entry, extra, Responder::Waiting(sender))?;
+        Ok(receiver)
+    }
+
+    /// Registers a request whose answer goes to `answer` (see [`Responder`]). Fails if the client
+    /// is not open (the responder is then dropped: a callback is called with `None`).
+    pub(crate) fn register_responder(
+        &self,
+        entry: &ClientEntry,
+        extra: u64,
+        answer: Responder,
+    ) -> Result<(), Error> {
         let mut pending = lock(&self.pending);
         // Checked under the pending lock: a client's status changes before its pending
         // requests are dropped under this lock, so a request is either dropped with the others
         // or never registered.
         if !entry.is_open() {
+            drop(pending);
+            drop(answer); // outside the lock: a callback runs now
             return Err(entry.end_error());
         }
         pending.insert(
             extra,
             Pending {
                 client_id: entry.id,
-                answer: sender,
+                answer,
             },
         );
-        Ok(receiver)
+        Ok(())
     }
 
     /// Forgets a request whose future was dropped (or answered: then this does nothing).
@@ -344,7 +408,7 @@ impl Dispatcher {
         // After the clients' status changed: a request registered from now on is refused.
         let ids: Vec<i32> = failed.iter().map(|client| client.id).collect();
         for pending in self.take_pending(|client_id| ids.contains(&client_id)) {
-            let _ = pending.answer.send(Err(error.clone()));
+            pending.answer.send(Err(error.clone()));
         }
         failed
     }

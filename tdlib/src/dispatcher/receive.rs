@@ -12,9 +12,20 @@ use tdlib_types::enums::{AuthorizationState, Update};
 use super::{ClientEntry, Dispatcher, RECEIVE_TIMEOUT, envelope, lock};
 use crate::{Error, ffi};
 
+thread_local! {
+    /// Set on the receive thread: a call that waits for it from there would wait forever.
+    static ON_RECEIVE_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is the receive thread (where subscription filters run).
+pub(crate) fn on_receive_thread() -> bool {
+    ON_RECEIVE_THREAD.get()
+}
+
 impl Dispatcher {
     /// The body of the receive thread.
     pub(super) fn run(&'static self, mut receiver: ffi::Receiver) {
+        ON_RECEIVE_THREAD.set(true);
         let mut stopped = Stopped {
             dispatcher: self,
             armed: true,
@@ -47,6 +58,7 @@ impl Dispatcher {
         loop {
             let timeout = RECEIVE_TIMEOUT.as_secs_f64();
             receiver.receive(timeout, |bytes| self.route(bytes, &mut last_client));
+            crate::subscription::run_deferred();
             if self.client_count.load(Ordering::Acquire) == 0 {
                 let mut clients = lock(&self.clients);
                 if clients.map.is_empty() {
@@ -145,7 +157,7 @@ impl Dispatcher {
         match pending {
             // The receiver may be gone (its future was dropped just now): then it is dropped.
             Some(pending) => {
-                let _ = pending.answer.send(Ok(text.to_owned()));
+                pending.answer.send(Ok(text.to_owned()));
             }
             None => {
                 let shown = excerpt(text);
