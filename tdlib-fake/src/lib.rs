@@ -15,7 +15,9 @@
 //!   strings live in a thread-local buffer until the thread's next call, as in TDLib);
 //! - `engine`: configuration from the environment (`TDLIB_FAKE_SCRIPT`, `TDLIB_FAKE_LOG`),
 //!   client ids, `td_send`/`td_execute` entry points and the synchronous functions;
-//! - `state`: a client's authorization state machine, chats, messages and conversation;
+//! - `state`: a client's authorization state machine, chats, messages, file transfers and
+//!   conversation;
+//! - `files`: the files a client knows, their `file` objects and the copies downloads write;
 //! - `script`: loading and checking the script;
 //! - `schema`: request validation and object completion against the schema;
 //! - `write`: TDLib-shaped JSON output;
@@ -23,6 +25,7 @@
 //! - `log`: the request log.
 
 mod engine;
+mod files;
 mod log;
 mod queue;
 mod schema;

@@ -1,6 +1,6 @@
 //! The script (`TDLIB_FAKE_SCRIPT`): a JSON file that describes the world the fake pretends to
-//! be connected to: how login works, who "me" is, which chats exist, what happens after login
-//! (the conversation) and which sends fail.
+//! be connected to: how login works, who "me" is, which chats, messages and files exist, what
+//! happens after login (the conversation), which sends fail and how fast files move.
 //!
 //! The whole script is checked and completed against the schema when it is loaded, so a typo or
 //! an incomplete object fails loudly at the first request (every request then gets a script
@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use crate::files;
 use crate::schema::Schema;
 
 /// The login the default script allows, and the one used when a script has no `login`.
@@ -39,6 +40,45 @@ pub struct Script {
     pub send_errors: Vec<SendError>,
     /// Failures that the next sends end with (`updateMessageSendFailed`), in order.
     pub send_failures: Vec<SendFailure>,
+    /// The files the account can see; scripted objects name them by id.
+    pub files: Vec<ScriptFile>,
+    /// Messages that exist from the start (for `getMessage` and forwarding), complete.
+    pub history: Vec<Value>,
+    /// How downloads progress.
+    pub download: Pacing,
+    /// How uploads progress.
+    pub upload: Pacing,
+}
+
+/// A file of the account, as the script gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptFile {
+    /// The file identifier (positive).
+    pub id: i32,
+    /// The size in bytes (positive).
+    pub size: i64,
+    /// The name of its local copy: a plain file name.
+    pub name: String,
+    /// Whether a complete local copy exists from `setTdlibParameters` on.
+    pub downloaded: bool,
+}
+
+/// How a transfer moves: `steps` equal parts, `step` apart; the last part completes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    /// How many parts (at least 1).
+    pub steps: u64,
+    /// The time each part takes.
+    pub step: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Pacing {
+        Pacing {
+            steps: 4,
+            step: Duration::from_millis(50),
+        }
+    }
 }
 
 /// Which credentials the fake accepts.
@@ -155,8 +195,14 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
             "conversation",
             "send_errors",
             "send_failures",
+            "files",
+            "history",
+            "download",
+            "upload",
         ],
     )?;
+    // First, so that the objects below can name the files.
+    let files = script_files(top)?;
     let unix_time = match top.get("unix_time") {
         None => 1_700_000_000,
         Some(value) => value.as_i64().ok_or("unix_time: expected an integer")?,
@@ -184,23 +230,38 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
             );
         }
     }
-    let me = schema
-        .complete(&me, "user", "me")
-        .map_err(|error| error.with_path())?;
+    let complete = |value: &Value, ty: &str, path: &str| -> Result<Value, String> {
+        let mut value = schema
+            .complete(value, ty, path)
+            .map_err(|error| error.with_path())?;
+        files::fill_script_files(&mut value, &files, schema, path)?;
+        Ok(value)
+    };
+    let me = complete(&me, "user", "me")?;
     let chats = list(top, "chats")?
         .iter()
         .enumerate()
-        .map(|(index, chat)| {
-            schema
-                .complete(chat, "chat", &format!("chats[{index}]"))
-                .map_err(|error| error.with_path())
-        })
+        .map(|(index, chat)| complete(chat, "chat", &format!("chats[{index}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let history = list(top, "history")?
+        .iter()
+        .enumerate()
+        .map(|(index, message)| complete(message, "message", &format!("history[{index}]")))
         .collect::<Result<Vec<_>, _>>()?;
     let conversation = list(top, "conversation")?
         .iter()
         .enumerate()
-        .map(|(index, step_value)| step(step_value, &format!("conversation[{index}]"), schema))
+        .map(|(index, step_value)| {
+            step(
+                step_value,
+                &format!("conversation[{index}]"),
+                schema,
+                &complete,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    let download = pacing(top, "download")?;
+    let upload = pacing(top, "upload")?;
     let send_errors = list(top, "send_errors")?
         .iter()
         .enumerate()
@@ -260,7 +321,87 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
         conversation,
         send_errors,
         send_failures,
+        files,
+        history,
+        download,
+        upload,
     })
+}
+
+/// `files`: ids and names unique, names usable as file names.
+fn script_files(top: &Map<String, Value>) -> Result<Vec<ScriptFile>, String> {
+    let mut files: Vec<ScriptFile> = Vec::new();
+    for (index, value) in list(top, "files")?.iter().enumerate() {
+        let path = format!("files[{index}]");
+        let fields = object(value, &path)?;
+        known_keys(fields, &path, &["id", "size", "name", "downloaded"])?;
+        let id = fields
+            .get("id")
+            .and_then(Value::as_i64)
+            .and_then(|id| i32::try_from(id).ok())
+            .filter(|id| *id > 0)
+            .ok_or_else(|| format!("{path}.id: expected a positive int32"))?;
+        let size = fields
+            .get("size")
+            .and_then(Value::as_i64)
+            .filter(|size| *size > 0)
+            .ok_or_else(|| format!("{path}.size: expected a positive number of bytes"))?;
+        let name = fields
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|name| files::is_plain_file_name(name))
+            .ok_or_else(|| {
+                format!(
+                    "{path}.name: expected a file name (not empty, no '/', not \".\" or \"..\")"
+                )
+            })?;
+        let downloaded = match fields.get("downloaded") {
+            None => false,
+            Some(Value::Bool(downloaded)) => *downloaded,
+            Some(_) => return Err(format!("{path}.downloaded: expected true or false")),
+        };
+        // Downloads of two files with one name would overwrite each other's local copy.
+        if let Some(other) = files
+            .iter()
+            .position(|file| file.id == id || file.name == name)
+        {
+            return Err(format!(
+                "{path}: files[{other}] has the same id or name; each file needs its own"
+            ));
+        }
+        files.push(ScriptFile {
+            id,
+            size,
+            name: name.to_owned(),
+            downloaded,
+        });
+    }
+    Ok(files)
+}
+
+/// `download` or `upload`: `{"steps": .., "step_ms": ..}`, both optional.
+fn pacing(top: &Map<String, Value>, key: &str) -> Result<Pacing, String> {
+    let Some(value) = top.get(key) else {
+        return Ok(Pacing::default());
+    };
+    let fields = object(value, key)?;
+    known_keys(fields, key, &["steps", "step_ms"])?;
+    let default = Pacing::default();
+    let steps = match fields.get("steps") {
+        None => default.steps,
+        Some(steps) => steps
+            .as_u64()
+            .filter(|steps| *steps > 0)
+            .ok_or_else(|| format!("{key}.steps: expected a positive count"))?,
+    };
+    let step = match fields.get("step_ms") {
+        None => default.step,
+        Some(step) => step
+            .as_u64()
+            .map(Duration::from_millis)
+            .ok_or_else(|| format!("{key}.step_ms: expected a number of milliseconds"))?,
+    };
+    Ok(Pacing { steps, step })
 }
 
 fn login(value: &Value) -> Result<Login, String> {
@@ -317,7 +458,15 @@ fn login(value: &Value) -> Result<Login, String> {
     })
 }
 
-fn step(value: &Value, path: &str, schema: &Schema) -> Result<Step, String> {
+/// Completes a scripted object of a type and fills in the files it names.
+type Complete<'a> = dyn Fn(&Value, &str, &str) -> Result<Value, String> + 'a;
+
+fn step(
+    value: &Value,
+    path: &str,
+    schema: &Schema,
+    complete: &Complete<'_>,
+) -> Result<Step, String> {
     let fields = object(value, path)?;
     let kinds = ["update", "sleep_ms", "wait_for", "burst"];
     known_keys(fields, path, &kinds)?;
@@ -327,11 +476,7 @@ fn step(value: &Value, path: &str, schema: &Schema) -> Result<Step, String> {
             kinds.join(", ")
         ));
     }
-    let update = |value: &Value, path: &str| {
-        schema
-            .complete(value, "Update", path)
-            .map_err(|error| error.with_path())
-    };
+    let update = |value: &Value, path: &str| complete(value, "Update", path);
     let milliseconds = |value: &Value, path: &str| {
         value
             .as_u64()

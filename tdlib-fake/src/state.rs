@@ -1,20 +1,22 @@
-//! One client of the fake: TDLib 1.8.65's authorization state machine, a few chat and message
-//! functions, and the script's conversation.
+//! One client of the fake: TDLib 1.8.65's authorization state machine, a few chat, message and
+//! file functions, and the script's conversation.
 //!
 //! Everything a client emits (answers and updates) is produced while its state lock is held,
 //! and pushed to the queue in that order, so that a program sees the same ordering on every run:
 //! for example the update to `authorizationStateWaitPhoneNumber` before the `ok` of
 //! `setTdlibParameters`, as TDLib does. Background work (the conversation, the "other device"
-//! that confirms a QR login) runs on a thread per client that takes the same lock; `close`
-//! wakes it up and it stops.
+//! that confirms a QR login, file downloads and uploads) runs on threads of the client that take
+//! the same lock; `close` wakes them up and they stop.
 
 use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::engine::{self, Answer, COMMIT, GLOBAL_QUEUE, Request, VERSION, answer_body};
+use crate::files::{self, FileState};
 use crate::log::RequestLog;
 use crate::queue::Queue;
 use crate::schema::schema;
@@ -88,6 +90,50 @@ struct State {
     next_message_id: i64,
     chats_loaded: bool,
     options: HashMap<String, Value>,
+    /// The files the client knows: the script's and those it sent.
+    files: HashMap<i32, FileState>,
+    next_file_id: i32,
+    /// Where downloads are written (`files_directory`, else `database_directory`, else the
+    /// current directory), once `setTdlibParameters` gave it.
+    files_directory: Option<PathBuf>,
+    /// Tokens that tell downloads apart, so that a cancelled download's thread stops.
+    next_download: u64,
+    /// Synchronous `downloadFile` requests waiting for their file, in arrival order.
+    download_waiters: Vec<(i32, Deferred)>,
+}
+
+/// A request answered later than it was handled (a synchronous `downloadFile`).
+#[derive(Debug)]
+struct Deferred {
+    /// The request for the log.
+    request: String,
+    /// Its `@extra`, as JSON text.
+    extra: Option<String>,
+}
+
+impl State {
+    /// Remembers a flood wait of `seconds` announced for sends to `chat_id`.
+    fn start_flood_wait(&mut self, chat_id: i64, seconds: f64) {
+        if seconds > 0.0 && seconds.is_finite() {
+            let until = Instant::now() + Duration::from_secs_f64(seconds);
+            self.flood_until.insert(chat_id, until);
+        }
+    }
+
+    /// Where downloads are written.
+    fn files_directory(&self) -> PathBuf {
+        self.files_directory
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// `value` with every file it names in its current state.
+    fn with_current_files(&self, mut value: Value) -> Value {
+        if !self.files.is_empty() {
+            files::refresh(&mut value, &self.files);
+        }
+        value
+    }
 }
 
 impl Client {
@@ -99,13 +145,26 @@ impl Client {
         sink: Sink,
         tag_client_id: bool,
     ) -> Arc<Client> {
+        let files: HashMap<i32, FileState> = script
+            .files
+            .iter()
+            .map(|file| (file.id, FileState::from_script(file)))
+            .collect();
+        let messages = script
+            .history
+            .iter()
+            .filter_map(|message| {
+                let key = (message["chat_id"].as_i64()?, message["id"].as_i64()?);
+                Some((key, message.clone()))
+            })
+            .collect();
         let state = State {
             started: false,
             auth: Auth::WaitTdlibParameters,
             closed: false,
             me: script.me.clone(),
             requests: HashMap::new(),
-            messages: HashMap::new(),
+            messages,
             send_errors: script.send_errors.iter().cloned().collect(),
             send_failures: script.send_failures.iter().cloned().collect(),
             flood_until: HashMap::new(),
@@ -113,6 +172,11 @@ impl Client {
             next_message_id: FIRST_MESSAGE_ID,
             chats_loaded: false,
             options: HashMap::new(),
+            next_file_id: files.keys().max().map_or(1, |id| id.saturating_add(1)),
+            files,
+            files_directory: None,
+            next_download: 1,
+            download_waiters: Vec::new(),
         };
         Arc::new(Client {
             id,
@@ -167,17 +231,21 @@ impl Client {
         self.changed.notify_all();
     }
 
-    /// Emits a complete update.
-    fn emit_complete(&self, update: &Value) {
-        let body = write::object(schema(), update);
+    /// Emits a complete update, with the files it names in their current state.
+    fn emit_complete(&self, state: &State, update: &Value) {
+        let body = if state.files.is_empty() {
+            write::object(schema(), update)
+        } else {
+            write::object(schema(), &state.with_current_files(update.clone()))
+        };
         self.queue()
             .push(write::envelope(&body, None, self.client_id_tag()));
     }
 
     /// Completes and emits an update built by the fake.
-    fn emit(&self, update: Value) {
+    fn emit(&self, state: &State, update: Value) {
         match schema().complete(&update, "Update", "update") {
-            Ok(update) => self.emit_complete(&update),
+            Ok(update) => self.emit_complete(state, &update),
             Err(error) => self.script_error(&format!(
                 "fake TDLib: internal error: {}",
                 error.with_path()
@@ -185,11 +253,22 @@ impl Client {
         }
     }
 
+    /// Logs and pushes the answer to a request whose answer was deferred.
+    fn answer_deferred(&self, deferred: Deferred, answer: Answer) {
+        let body = answer_body(schema(), answer);
+        if let Some(log) = &self.log {
+            log.request(self.id, &deferred.request, &body);
+        }
+        let text = write::envelope(&body, deferred.extra.as_deref(), self.client_id_tag());
+        self.queue().push(text);
+    }
+
     fn emit_auth(&self, state: &State) {
-        self.emit(json!({
-            "@type": "updateAuthorizationState",
-            "authorization_state": self.auth_object(&state.auth),
-        }));
+        let auth = self.auth_object(&state.auth);
+        self.emit(
+            state,
+            json!({"@type": "updateAuthorizationState", "authorization_state": auth}),
+        );
     }
 
     fn script_error(&self, message: &str) {
@@ -204,11 +283,14 @@ impl Client {
         if !state.started {
             state.started = true;
             for (name, value) in [("version", VERSION), ("commit_hash", COMMIT)] {
-                self.emit(json!({
-                    "@type": "updateOption",
-                    "name": name,
-                    "value": {"@type": "optionValueString", "value": value},
-                }));
+                self.emit(
+                    &state,
+                    json!({
+                        "@type": "updateOption",
+                        "name": name,
+                        "value": {"@type": "optionValueString", "value": value},
+                    }),
+                );
             }
             self.emit_auth(&state);
         }
@@ -295,12 +377,15 @@ impl Client {
     /// conversation starts on its own thread.
     fn become_ready(self: &Arc<Self>, state: &mut State) {
         state.auth = Auth::Ready;
-        self.emit(json!({"@type": "updateUser", "user": state.me}));
-        self.emit(json!({
-            "@type": "updateOption",
-            "name": "my_id",
-            "value": {"@type": "optionValueInteger", "value": state.me["id"]},
-        }));
+        self.emit(state, json!({"@type": "updateUser", "user": state.me}));
+        self.emit(
+            state,
+            json!({
+                "@type": "updateOption",
+                "name": "my_id",
+                "value": {"@type": "optionValueInteger", "value": state.me["id"]},
+            }),
+        );
         self.emit_auth(state);
         if !self.script.conversation.is_empty() {
             self.spawn("conversation", Client::converse);
@@ -308,7 +393,11 @@ impl Client {
     }
 
     /// Runs `work` on a thread of its own; a panic there is logged, not propagated.
-    fn spawn(self: &Arc<Self>, what: &'static str, work: fn(&Arc<Client>)) {
+    fn spawn(
+        self: &Arc<Self>,
+        what: &'static str,
+        work: impl FnOnce(&Arc<Client>) + Send + 'static,
+    ) {
         let client = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name(format!("fake-tdlib-{what}-{}", self.id))
@@ -361,7 +450,7 @@ impl Client {
             match step {
                 Step::Update(update) => {
                     remember_message(&mut state, update);
-                    self.emit_complete(update);
+                    self.emit_complete(&state, update);
                 }
                 Step::Sleep(duration) => {
                     let deadline = Instant::now() + *duration;
@@ -400,7 +489,8 @@ impl Client {
                 }
                 Step::Burst { update, count } => {
                     remember_message(&mut state, update);
-                    let body = write::object(schema(), update);
+                    let update = state.with_current_files(update.clone());
+                    let body = write::object(schema(), &update);
                     let text = write::envelope(&body, None, self.client_id_tag());
                     self.queue().push_repeat(Arc::from(text), *count);
                 }
@@ -422,6 +512,174 @@ impl Client {
             self.become_ready(&mut state);
         }
     }
+
+    /// Downloads a file in the script's steps, each announced with `updateFile`, until it is
+    /// complete, the download is cancelled (its token is gone) or the client closes.
+    fn run_download(self: &Arc<Self>, file_id: i32, token: u64) {
+        let pacing = self.script.download;
+        let mut state = self.lock();
+        let Some(start) = state.files.get(&file_id).map(|file| file.downloaded_size) else {
+            return;
+        };
+        for step in 1..=pacing.steps {
+            let (guard, open) = self.sleep_until(state, Instant::now() + pacing.step);
+            state = guard;
+            let Some(file) = state.files.get_mut(&file_id) else {
+                return;
+            };
+            if !open || file.download != Some(token) {
+                return;
+            }
+            if step == pacing.steps {
+                return self.finish_download(&mut state, file_id);
+            }
+            let size = part(start, file.size, step, pacing.steps);
+            if size != file.downloaded_size {
+                file.downloaded_size = size;
+                let update = file.update();
+                self.emit(&state, update);
+            }
+        }
+    }
+
+    /// The end of a download: the local copy is written, the final `updateFile` announces it,
+    /// and the synchronous requests waiting for it get the file. If the copy cannot be written,
+    /// the download fails as in TDLib (no local part, the waiting requests get an error).
+    fn finish_download(&self, state: &mut State, file_id: i32) {
+        let directory = state.files_directory();
+        let Some(file) = state.files.get_mut(&file_id) else {
+            return;
+        };
+        file.download = None;
+        let answer = match self.write_local_copy(&directory, file) {
+            Ok(path) => {
+                file.local_path = path;
+                file.downloaded_size = file.size;
+                Ok(file.object())
+            }
+            Err(problem) => {
+                self.script_error(&format!(
+                    "fake TDLib: the download of file {file_id} failed: {problem}"
+                ));
+                file.downloaded_size = 0;
+                error(400, "File download has failed or was canceled")
+            }
+        };
+        let update = file.update();
+        self.emit(state, update);
+        for waiter in take_waiters(state, file_id) {
+            self.answer_deferred(waiter, answer.clone());
+        }
+    }
+
+    /// Writes the local copy of a downloaded file (see [`files::write_local_copy`]); returns its
+    /// path.
+    fn write_local_copy(&self, directory: &Path, file: &FileState) -> Result<String, String> {
+        let part_tag = format!("{}-{}-{}", std::process::id(), self.id, file.id);
+        files::write_local_copy(directory, &file.name, file.size, &part_tag)
+    }
+
+    /// Uploads a file being sent in the script's steps, each announced with `updateFile`, then
+    /// finishes sending `message`; stops if the client closes.
+    fn run_upload(self: &Arc<Self>, file_id: i32, message: Value) {
+        let pacing = self.script.upload;
+        let mut state = self.lock();
+        for step in 1..=pacing.steps {
+            let (guard, open) = self.sleep_until(state, Instant::now() + pacing.step);
+            state = guard;
+            let Some(file) = state.files.get_mut(&file_id) else {
+                return;
+            };
+            if !open {
+                return;
+            }
+            if step == pacing.steps {
+                file.finish_upload(self.id);
+                let update = file.update();
+                self.emit(&state, update);
+                return self.finish_send(&mut state, message);
+            }
+            let size = part(0, file.size, step, pacing.steps);
+            if size != file.uploaded_size {
+                file.uploaded_size = size;
+                let update = file.update();
+                self.emit(&state, update);
+            }
+        }
+    }
+
+    /// A sent message reaches the server: it fails (if the script has a failure left) with
+    /// `updateMessageSendFailed` and a new temporary id, or succeeds with
+    /// `updateMessageSendSucceeded` and a new server id.
+    fn finish_send(&self, state: &mut State, pending: Value) {
+        let chat_id = pending["chat_id"].as_i64().unwrap_or_default();
+        let old_id = pending["id"].clone();
+        let mut message = state.with_current_files(pending);
+        if let Some(failure) = state.send_failures.pop_front() {
+            let id = state.next_temporary_id;
+            state.next_temporary_id += 1;
+            message["id"] = Value::from(id);
+            message["sending_state"] = json!({
+                "@type": "messageSendingStateFailed",
+                "error": failure.error,
+                "can_retry": true,
+                "retry_after": failure.retry_after,
+            });
+            let message = complete_message(message);
+            state.messages.insert((chat_id, id), message.clone());
+            state.start_flood_wait(chat_id, failure.retry_after);
+            self.emit(
+                state,
+                json!({
+                    "@type": "updateMessageSendFailed",
+                    "message": message,
+                    "old_message_id": old_id,
+                    "error": failure.error,
+                }),
+            );
+        } else {
+            let id = state.next_message_id;
+            state.next_message_id += 1;
+            message["id"] = Value::from(id);
+            if let Some(fields) = message.as_object_mut() {
+                fields.remove("sending_state");
+            }
+            // The server's photo replaces the local one ("i") that TDLib shows while sending.
+            if let Some(sizes) = message
+                .pointer_mut("/content/photo/sizes")
+                .and_then(Value::as_array_mut)
+            {
+                for size in sizes.iter_mut().filter(|size| size["type"] == "i") {
+                    size["type"] = Value::from("x");
+                }
+            }
+            state.messages.insert((chat_id, id), message.clone());
+            self.emit(
+                state,
+                json!({
+                    "@type": "updateMessageSendSucceeded",
+                    "message": message,
+                    "old_message_id": old_id,
+                }),
+            );
+        }
+    }
+}
+
+/// The size reached after `step` of `steps` equal parts of the way from `start` to `size`.
+fn part(start: i64, size: i64, step: u64, steps: u64) -> i64 {
+    let done = i128::from(size - start) * i128::from(step) / i128::from(steps.max(1));
+    start + i64::try_from(done).unwrap_or_default()
+}
+
+/// Removes and returns the synchronous `downloadFile` requests waiting for `file_id`, in
+/// arrival order.
+fn take_waiters(state: &mut State, file_id: i32) -> Vec<Deferred> {
+    let (waiting, others) = std::mem::take(&mut state.download_waiters)
+        .into_iter()
+        .partition(|(id, _)| *id == file_id);
+    state.download_waiters = others;
+    waiting.into_iter().map(|(_, waiter)| waiter).collect()
 }
 
 /// Puts the message of an `updateNewMessage` into the store.
@@ -487,6 +745,7 @@ impl Call<'_> {
             return;
         }
         self.answered = true;
+        let answer = answer.map(|value| self.state.with_current_files(value));
         let body = answer_body(schema(), answer);
         if let Some(log) = &self.client.log {
             log.request(self.client.id, &self.request.log_json(), &body);
@@ -499,8 +758,18 @@ impl Call<'_> {
         self.client.queue().push(text);
     }
 
+    /// Takes the request out of the immediate answer: it is answered later, with
+    /// [`Client::answer_deferred`].
+    fn defer(&mut self) -> Deferred {
+        self.answered = true;
+        Deferred {
+            request: self.request.log_json(),
+            extra: self.request.extra.clone(),
+        }
+    }
+
     fn emit(&self, update: Value) {
-        self.client.emit(update);
+        self.client.emit(&self.state, update);
     }
 
     /// Moves to `auth` and announces it.
@@ -592,6 +861,13 @@ impl Call<'_> {
             }
             "sendMessage" => return self.send_message(request),
             "resendMessages" => return self.resend_messages(request),
+            // TDLib answers null, that is 404, for a file it does not know.
+            "getFile" => match self.state.files.get(&file_id(request)) {
+                Some(file) => Ok(file.object()),
+                None => error(404, "Not Found"),
+            },
+            "downloadFile" => return self.download_file(request),
+            "cancelDownloadFile" => return self.cancel_download_file(request),
             _ => error(400, format!("fake TDLib: {function} is not implemented")),
         };
         self.answer(answer);
@@ -643,6 +919,12 @@ impl Call<'_> {
         if let Some(problem) = problem {
             return self.answer(error(400, problem));
         }
+        let directory = ["files_directory", "database_directory"]
+            .into_iter()
+            .find(|key| non_empty(key))
+            .map_or(".", |key| request[key].as_str().unwrap_or_default());
+        self.state.files_directory = Some(PathBuf::from(directory));
+        self.write_downloaded_files();
         self.set_auth(Auth::WaitPhoneNumber);
         self.answer(ok());
         let connection = if self.client.script.connection_ready {
@@ -665,7 +947,40 @@ impl Call<'_> {
         self.finish_closing();
     }
 
+    /// Gives the script's files that are `downloaded` their local copies, now that the files
+    /// directory is known.
+    fn write_downloaded_files(&mut self) {
+        let directory = self.state.files_directory();
+        for script_file in self
+            .client
+            .script
+            .files
+            .iter()
+            .filter(|file| file.downloaded)
+        {
+            let Some(file) = self.state.files.get_mut(&script_file.id) else {
+                continue;
+            };
+            match self.client.write_local_copy(&directory, file) {
+                Ok(path) => {
+                    file.local_path = path;
+                    file.downloaded_size = file.size;
+                }
+                Err(problem) => self.client.script_error(&format!(
+                    "fake TDLib: file {} cannot be downloaded from the start: {problem}",
+                    file.id
+                )),
+            }
+        }
+    }
+
+    /// After `Closing` or `LoggingOut`: the requests still waiting are aborted (downloads stop
+    /// with the client's threads), then `Closed`.
     fn finish_closing(&mut self) {
+        for (_, waiter) in std::mem::take(&mut self.state.download_waiters) {
+            self.client
+                .answer_deferred(waiter, error(500, "Request aborted"));
+        }
         self.set_auth(Auth::Closed);
         self.state.closed = true;
         self.client.changed.notify_all();
@@ -820,13 +1135,6 @@ impl Call<'_> {
         ))
     }
 
-    fn start_flood_wait(&mut self, chat_id: i64, seconds: f64) {
-        if seconds > 0.0 && seconds.is_finite() {
-            let until = Instant::now() + Duration::from_secs_f64(seconds);
-            self.state.flood_until.insert(chat_id, until);
-        }
-    }
-
     fn send_message(&mut self, request: &Value) {
         let chat_id = request["chat_id"].as_i64().unwrap_or_default();
         if self.chat(chat_id).is_none() {
@@ -851,10 +1159,14 @@ impl Call<'_> {
                     None => return self.answer(error(400, "Message not found")),
                 }
             }
+            "inputMessagePhoto" | "inputMessageDocument" => match self.file_content(input) {
+                Ok(content) => content,
+                Err(answer) => return self.answer(Err(answer)),
+            },
             _ => {
                 return self.answer(error(
                     400,
-                    "fake TDLib: only inputMessageText and inputMessageForwarded can be sent",
+                    "fake TDLib: only inputMessageText, inputMessageForwarded, inputMessagePhoto and inputMessageDocument can be sent",
                 ));
             }
         };
@@ -868,7 +1180,7 @@ impl Call<'_> {
             .position(|error| error.chat_id.is_none_or(|chat| chat == chat_id));
         if let Some(send_error) = for_this_chat.and_then(|at| self.state.send_errors.remove(at)) {
             if let Some(seconds) = send_error.retry_after {
-                self.start_flood_wait(chat_id, seconds);
+                self.state.start_flood_wait(chat_id, seconds);
             }
             return self.answer(Ok(send_error.error));
         }
@@ -888,6 +1200,67 @@ impl Call<'_> {
         let pending = self.pending_message(chat_id, content, reply_to);
         self.answer(Ok(pending.clone()));
         self.deliver(pending);
+    }
+
+    /// The content of a photo or document being sent, holding a new file that is about to be
+    /// uploaded from the path it names.
+    fn file_content(&mut self, input: &Value) -> Result<Value, (i32, String)> {
+        let is_photo = input["@type"] == "inputMessagePhoto";
+        let media = if is_photo {
+            &input["photo"]
+        } else {
+            &input["document"]
+        };
+        let input_file = if is_photo {
+            &media["photo"]
+        } else {
+            &media["document"]
+        };
+        if input_file["@type"] != "inputFileLocal" {
+            return Err((
+                400,
+                "fake TDLib: only files given by inputFileLocal can be sent".to_owned(),
+            ));
+        }
+        let (path, size) = files::local_file(input_file["path"].as_str().unwrap_or_default())
+            .map_err(|message| (400, message))?;
+        let id = self.state.next_file_id;
+        self.state.next_file_id = id.saturating_add(1);
+        let file = FileState::sent(id, path, size);
+        let content = if is_photo {
+            let dimension = |key: &str| media[key].as_i64().unwrap_or_default().max(0);
+            let stickers = media["added_sticker_file_ids"]
+                .as_array()
+                .is_some_and(|ids| !ids.is_empty());
+            json!({
+                "@type": "messagePhoto",
+                "photo": {
+                    "has_stickers": stickers,
+                    // TDLib's type for the local photo of a message being sent.
+                    "sizes": [{
+                        "type": "i",
+                        "photo": file.object(),
+                        "width": dimension("width"),
+                        "height": dimension("height"),
+                    }],
+                },
+                "caption": input["caption"],
+                "show_caption_above_media": input["show_caption_above_media"],
+                "has_spoiler": input["has_spoiler"],
+            })
+        } else {
+            json!({
+                "@type": "messageDocument",
+                "document": {
+                    "file_name": file.name,
+                    "mime_type": files::mime_type(&file.name),
+                    "document": file.object(),
+                },
+                "caption": input["caption"],
+            })
+        };
+        self.state.files.insert(id, file);
+        Ok(content)
     }
 
     /// A message being sent, as TDLib answers it.
@@ -911,46 +1284,90 @@ impl Call<'_> {
         complete_message(message)
     }
 
-    /// After a pending message was answered: `updateNewMessage`, then it fails (if the script
-    /// has a failure left) or succeeds.
+    /// After a pending message was answered: `updateNewMessage`, then the upload of its file
+    /// (if it has one), then it fails or succeeds.
     fn deliver(&mut self, pending: Value) {
         self.emit(json!({"@type": "updateNewMessage", "message": pending}));
-        let chat_id = pending["chat_id"].as_i64().unwrap_or_default();
-        let old_id = pending["id"].clone();
-        let mut message = pending;
-        if let Some(failure) = self.state.send_failures.pop_front() {
-            let id = self.state.next_temporary_id;
-            self.state.next_temporary_id += 1;
-            message["id"] = Value::from(id);
-            message["sending_state"] = json!({
-                "@type": "messageSendingStateFailed",
-                "error": failure.error,
-                "can_retry": true,
-                "retry_after": failure.retry_after,
-            });
-            let message = complete_message(message);
-            self.state.messages.insert((chat_id, id), message.clone());
-            self.start_flood_wait(chat_id, failure.retry_after);
-            self.emit(json!({
-                "@type": "updateMessageSendFailed",
-                "message": message,
-                "old_message_id": old_id,
-                "error": failure.error,
-            }));
-        } else {
-            let id = self.state.next_message_id;
-            self.state.next_message_id += 1;
-            message["id"] = Value::from(id);
-            if let Some(fields) = message.as_object_mut() {
-                fields.remove("sending_state");
-            }
-            self.state.messages.insert((chat_id, id), message.clone());
-            self.emit(json!({
-                "@type": "updateMessageSendSucceeded",
-                "message": message,
-                "old_message_id": old_id,
-            }));
+        match files::uploading_file(&pending["content"], &self.state.files) {
+            Some(file_id) => self
+                .client
+                .spawn("upload", move |client| client.run_upload(file_id, pending)),
+            None => self.client.finish_send(&mut self.state, pending),
         }
+    }
+
+    /// `downloadFile`: TDLib's checks in its order; then the complete file at once, or a
+    /// download (one per file: a second request joins the running one) whose progress comes as
+    /// `updateFile`. A synchronous request is answered when the download ends.
+    fn download_file(&mut self, request: &Value) {
+        let int = |key: &str| request[key].as_i64().unwrap_or_default();
+        if !(1..=32).contains(&int("priority")) {
+            return self.answer(error(400, "Download priority must be between 1 and 32"));
+        }
+        if int("offset") < 0 {
+            return self.answer(error(400, "Download offset must be non-negative"));
+        }
+        if int("limit") < 0 {
+            return self.answer(error(400, "Download limit must be non-negative"));
+        }
+        let file_id = file_id(request);
+        // A download that starts keeps this token, so that its thread can tell when it was
+        // cancelled; numbers left unused cost nothing.
+        let token = self.state.next_download;
+        self.state.next_download += 1;
+        let Some(file) = self.state.files.get_mut(&file_id) else {
+            return self.answer(error(400, "Invalid file identifier"));
+        };
+        if int("offset") != 0 || int("limit") != 0 {
+            return self.answer(error(
+                400,
+                "fake TDLib: downloadFile with an offset or a limit is not implemented",
+            ));
+        }
+        if file.is_downloaded() {
+            let object = file.object();
+            return self.answer(Ok(object));
+        }
+        let start = file.download.is_none();
+        if start {
+            file.download = Some(token);
+        }
+        let (object, update) = (file.object(), file.update());
+        if request["synchronous"] == true {
+            let waiter = self.defer();
+            self.state.download_waiters.push((file_id, waiter));
+        } else {
+            self.answer(Ok(object));
+        }
+        if start {
+            self.emit(update);
+            self.client.spawn("download", move |client| {
+                client.run_download(file_id, token)
+            });
+        }
+    }
+
+    /// `cancelDownloadFile`: stops the running download (TDLib's `only_if_pending` stops only
+    /// downloads that have not reached the server, and the fake's reach it at once), announces
+    /// the partial file, and fails the synchronous requests waiting for it.
+    fn cancel_download_file(&mut self, request: &Value) {
+        let file_id = file_id(request);
+        let Some(file) = self.state.files.get_mut(&file_id) else {
+            // TDLib answers `ok` here; a program that cancels a file it never had has a bug.
+            return self.answer(error(400, "Invalid file identifier"));
+        };
+        if file.download.is_some() && request["only_if_pending"] != true {
+            file.download = None;
+            let update = file.update();
+            self.emit(update);
+            for waiter in take_waiters(&mut self.state, file_id) {
+                self.client.answer_deferred(
+                    waiter,
+                    error(400, "File download has failed or was canceled"),
+                );
+            }
+        }
+        self.answer(ok());
     }
 
     fn resend_messages(&mut self, request: &Value) {
@@ -993,6 +1410,14 @@ impl Call<'_> {
             self.deliver(message);
         }
     }
+}
+
+/// The `file_id` parameter of a request.
+fn file_id(request: &Value) -> i32 {
+    request["file_id"]
+        .as_i64()
+        .and_then(|id| i32::try_from(id).ok())
+        .unwrap_or_default()
 }
 
 /// Completes a message built by the fake (all its parts come from complete objects).

@@ -428,10 +428,21 @@ impl TestClient {
 
     /// Sends a request and returns everything emitted until now.
     fn exchange(&self, request: Value) -> Vec<Value> {
+        self.send(request);
+        self.drain()
+    }
+
+    /// Sends a request (with `@extra` "t"); its outputs are taken with [`TestClient::next`],
+    /// for requests followed by output of background threads.
+    fn send(&self, request: Value) {
         let mut request = request;
         request["@extra"] = json!("t");
         self.client.handle(&Request::parse(&request.to_string()));
-        self.drain()
+    }
+
+    /// The next `count` outputs, waiting for them.
+    fn take(&self, count: usize) -> Vec<Value> {
+        (0..count).map(|_| self.next()).collect()
     }
 
     fn drain(&self) -> Vec<Value> {
@@ -442,8 +453,13 @@ impl TestClient {
 
     /// The next output, waiting for it.
     fn next(&self) -> Value {
+        serde_json::from_str(&self.next_text()).unwrap()
+    }
+
+    /// The next output as written, waiting for it.
+    fn next_text(&self) -> String {
         let text = self.queue().pop(Duration::from_secs(5)).expect("an output");
-        serde_json::from_str(text.json()).unwrap()
+        text.json().to_owned()
     }
 
     /// Sends a request and returns its answer, checking that nothing else was emitted.
@@ -465,14 +481,30 @@ impl TestClient {
     }
 
     fn start(&self) {
+        self.start_with(tdlib_parameters());
+    }
+
+    fn start_with(&self, parameters: Value) {
         let outputs = self.exchange(json!({"@type": "getOption", "name": "version"}));
         assert_eq!(outputs.len(), 4, "{outputs:?}");
-        let outputs = self.exchange(tdlib_parameters());
+        let outputs = self.exchange(parameters);
         assert_eq!(outputs.len(), 3, "{outputs:?}");
     }
 
     fn log_in_as_bot(&self) {
         self.start();
+        self.check_bot_token();
+    }
+
+    /// Logs in as a bot, with downloads going into `directory`.
+    fn log_in_with_files_in(&self, directory: &TempDir) {
+        let mut parameters = tdlib_parameters();
+        parameters["files_directory"] = json!(directory.0.to_str().unwrap());
+        self.start_with(parameters);
+        self.check_bot_token();
+    }
+
+    fn check_bot_token(&self) {
         // The conversation may start right after the answer: take exactly four outputs.
         let request =
             json!({"@type": "checkAuthenticationBotToken", "token": script::DEFAULT_BOT_TOKEN});
@@ -800,7 +832,7 @@ fn send_errors_flood_guard_and_failures() {
         fake.error(dice),
         (
             400,
-            "fake TDLib: only inputMessageText and inputMessageForwarded can be sent".to_owned()
+            "fake TDLib: only inputMessageText, inputMessageForwarded, inputMessagePhoto and inputMessageDocument can be sent".to_owned()
         )
     );
     // The scripted error, then the flood guard for a program that does not wait.
@@ -1104,4 +1136,545 @@ fn unknown_ids_and_broken_scripts() {
         answer.contains("fake TDLib: script error: chats[0].type: missing"),
         "{answer}"
     );
+}
+
+/// A directory of a test's own, removed at its end.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("tdlib-fake-unit-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    /// The canonical path of `name` in it, as TDLib reports paths.
+    fn canonical(&self, name: &str) -> String {
+        let directory = std::fs::canonicalize(&self.0).unwrap();
+        directory.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A script with a chat, two files (7 on the server, 3 downloaded from the start) and fast
+/// transfers, merged with `extra`.
+fn files_script(extra: Value) -> Value {
+    let mut script = json!({
+        "files": [
+            {"id": 7, "size": 1000, "name": "report.pdf"},
+            {"id": 3, "size": 10, "name": "small.txt", "downloaded": true},
+        ],
+        "download": {"steps": 4, "step_ms": 20},
+        "upload": {"steps": 4, "step_ms": 20},
+    });
+    if let (Some(script), Some(extra)) = (script.as_object_mut(), extra.as_object()) {
+        script.extend(extra.clone());
+    }
+    chat_script(script)
+}
+
+fn download(file_id: i64, synchronous: bool) -> Value {
+    json!({"@type": "downloadFile", "file_id": file_id, "priority": 1, "offset": 0, "limit": 0, "synchronous": synchronous})
+}
+
+/// Checks that an output is written exactly as TDLib writes the complete object: completing it
+/// against the schema and writing it again changes nothing.
+fn assert_complete(text: &str) {
+    let mut value: Value = serde_json::from_str(text).unwrap();
+    let fields = value.as_object_mut().unwrap();
+    let extra = fields.remove("@extra").map(|extra| extra.to_string());
+    let client_id = fields
+        .remove("@client_id")
+        .and_then(|id| id.as_i64())
+        .unwrap_or_default();
+    let name = value["@type"].as_str().unwrap().to_owned();
+    let complete = schema().complete(&value, &name, "").unwrap();
+    let body = write::object(schema(), &complete);
+    let written = write::envelope(&body, extra.as_deref(), i32::try_from(client_id).unwrap());
+    assert_eq!(written.strip_suffix('\0').unwrap(), text);
+}
+
+fn local(output: &Value) -> &Value {
+    let file = if output["@type"] == "updateFile" {
+        &output["file"]
+    } else {
+        output
+    };
+    &file["local"]
+}
+
+#[test]
+fn download_progress_is_monotonic_and_ends_with_a_real_file() {
+    let directory = TempDir::new("download");
+    let fake = TestClient::new(files_script(json!({})));
+    fake.log_in_with_files_in(&directory);
+    let before = fake.answer(json!({"@type": "getFile", "file_id": 7}));
+    assert_eq!(before["size"], 1000);
+    assert_eq!(before["expected_size"], 1000);
+    assert_eq!(before["remote"]["id"], "fake-remote-file-7");
+    assert_eq!(before["remote"]["is_uploading_completed"], true);
+    assert_eq!(before["remote"]["uploaded_size"], 1000);
+    assert_eq!(local(&before)["path"], "");
+    assert_eq!(local(&before)["can_be_downloaded"], true);
+    assert_eq!(local(&before)["is_downloading_completed"], false);
+
+    // The answer is the file as the download starts, then the updates follow.
+    fake.send(download(7, false));
+    let outputs = fake.take(2);
+    assert_eq!(types(&outputs), ["file", "updateFile"]);
+    for output in &outputs {
+        assert_eq!(local(output)["is_downloading_active"], true);
+        assert_eq!(local(output)["downloaded_size"], 0);
+    }
+    let mut sizes = Vec::new();
+    let last = loop {
+        let text = fake.next_text();
+        assert_complete(&text);
+        let update: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(update["@type"], "updateFile");
+        if local(&update)["is_downloading_completed"] == true {
+            break update;
+        }
+        assert_eq!(local(&update)["is_downloading_active"], true);
+        sizes.push(local(&update)["downloaded_size"].as_i64().unwrap());
+    };
+    assert_eq!(sizes, [250, 500, 750]);
+    let done = local(&last);
+    assert_eq!(done["is_downloading_active"], false);
+    assert_eq!(done["downloaded_size"], 1000);
+    assert_eq!(done["downloaded_prefix_size"], 1000);
+    assert_eq!(done["can_be_deleted"], true);
+    let path = done["path"].as_str().unwrap();
+    assert_eq!(path, directory.canonical("documents/report.pdf"));
+    assert_eq!(std::fs::metadata(path).unwrap().len(), 1000);
+
+    // Complete now: answered at once, nothing else.
+    assert_eq!(fake.answer(download(7, false))["local"], *done);
+    assert_eq!(
+        fake.answer(json!({"@type": "getFile", "file_id": 7}))["local"],
+        *done
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(fake.queue().len(), 0);
+
+    // A file downloaded from the start has its copy as soon as the directory is known.
+    let small = fake.answer(json!({"@type": "getFile", "file_id": 3}));
+    let path = local(&small)["path"].as_str().unwrap();
+    assert_eq!(path, directory.canonical("documents/small.txt"));
+    assert_eq!(std::fs::metadata(path).unwrap().len(), 10);
+    assert_eq!(fake.answer(download(3, true))["local"], small["local"]);
+}
+
+#[test]
+fn synchronous_download_is_answered_when_complete() {
+    let directory = TempDir::new("synchronous");
+    let fake = TestClient::new(files_script(json!({})));
+    fake.log_in_with_files_in(&directory);
+    fake.send(download(7, true));
+    let mut outputs = Vec::new();
+    let answer = loop {
+        let output = fake.next();
+        if output["@type"] == "file" {
+            break output;
+        }
+        outputs.push(output);
+    };
+    // Started, three steps, complete: the answer comes last.
+    assert_eq!(outputs.len(), 5);
+    assert_eq!(local(&outputs[0])["is_downloading_active"], true);
+    assert_eq!(local(&outputs[4])["is_downloading_completed"], true);
+    assert_eq!(answer["@extra"], "t");
+    assert_eq!(answer["local"], outputs[4]["file"]["local"]);
+}
+
+#[test]
+fn cancel_stops_the_download() {
+    let directory = TempDir::new("cancel");
+    let fake = TestClient::new(files_script(
+        json!({"download": {"steps": 10, "step_ms": 30}}),
+    ));
+    fake.log_in_with_files_in(&directory);
+    fake.send(download(7, false));
+    assert_eq!(types(&fake.take(2)), ["file", "updateFile"]);
+    fake.send(download(7, true));
+    assert_eq!(local(&fake.next())["downloaded_size"], 100);
+    let cancel = json!({"@type": "cancelDownloadFile", "file_id": 7, "only_if_pending": false});
+    let outputs = fake.exchange(cancel.clone());
+    // Progress made before the cancel, then the partial file, the waiting request, the ok.
+    let at = outputs.len() - 3;
+    assert!(
+        outputs[..at]
+            .iter()
+            .all(|output| local(output)["is_downloading_active"] == true)
+    );
+    assert_eq!(outputs[at]["@type"], "updateFile");
+    assert_eq!(local(&outputs[at])["is_downloading_active"], false);
+    assert_eq!(local(&outputs[at])["is_downloading_completed"], false);
+    let partial = local(&outputs[at])["downloaded_size"].as_i64().unwrap();
+    assert!((100..1000).contains(&partial), "{partial}");
+    assert_eq!(outputs[at + 1]["@type"], "error");
+    assert_eq!(
+        outputs[at + 1]["message"],
+        "File download has failed or was canceled"
+    );
+    assert_eq!(outputs[at + 2]["@type"], "ok");
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(fake.queue().len(), 0, "no progress after the cancel");
+    assert_eq!(
+        local(&fake.answer(json!({"@type": "getFile", "file_id": 7})))["downloaded_size"],
+        partial
+    );
+    // Nothing to stop now.
+    assert_eq!(fake.answer(cancel)["@type"], "ok");
+    // A new download goes on from the partial file.
+    let outputs = fake.exchange(download(7, false));
+    assert_eq!(local(&outputs[0])["downloaded_size"], partial);
+    assert!(local(&fake.next())["downloaded_size"].as_i64().unwrap() > partial);
+}
+
+#[test]
+fn two_requests_for_one_file_run_one_download() {
+    let directory = TempDir::new("join");
+    let fake = TestClient::new(files_script(json!({})));
+    fake.log_in_with_files_in(&directory);
+    fake.send(download(7, false));
+    fake.send(download(7, false));
+    let mut outputs = Vec::new();
+    loop {
+        let output = fake.next();
+        let done = local(&output)["is_downloading_completed"] == true;
+        outputs.push(output);
+        if done {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    outputs.extend(fake.drain());
+    let sizes: Vec<i64> = outputs
+        .iter()
+        .filter(|output| output["@type"] == "updateFile")
+        .map(|update| local(update)["downloaded_size"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sizes, [0, 250, 500, 750, 1000], "one series of updates");
+    let answers = outputs.iter().filter(|output| output["@type"] == "file");
+    assert_eq!(answers.count(), 2);
+}
+
+#[test]
+fn sent_files_are_uploaded_before_the_message_is_sent() {
+    let directory = TempDir::new("upload");
+    let picture = directory.0.join("picture.jpg");
+    std::fs::write(&picture, vec![7u8; 1000]).unwrap();
+    let notes = directory.0.join("notes.txt");
+    std::fs::write(&notes, "twelve bytes").unwrap();
+    let fake = TestClient::new(files_script(json!({})));
+    fake.log_in_with_files_in(&directory);
+    let photo = json!({
+        "@type": "sendMessage", "chat_id": 10,
+        "input_message_content": {
+            "@type": "inputMessagePhoto",
+            "photo": {"photo": {"@type": "inputFileLocal", "path": picture.to_str().unwrap()},
+                      "added_sticker_file_ids": [], "width": 640, "height": 480},
+            "show_caption_above_media": false, "has_spoiler": false,
+        },
+    });
+    fake.send(photo);
+    let outputs = fake.take(2);
+    assert_eq!(types(&outputs), ["message", "updateNewMessage"]);
+    let size = &outputs[0]["content"]["photo"]["sizes"][0];
+    assert_eq!(size["type"], "i");
+    assert_eq!(
+        (size["width"].as_i64(), size["height"].as_i64()),
+        (Some(640), Some(480))
+    );
+    let file = &size["photo"];
+    assert_eq!(file["id"], 8, "after the script's largest id");
+    assert_eq!(file["size"], 1000);
+    assert_eq!(file["local"]["path"], directory.canonical("picture.jpg"));
+    assert_eq!(file["local"]["is_downloading_completed"], true);
+    assert_eq!(file["local"]["can_be_deleted"], false);
+    assert_eq!(file["remote"]["is_uploading_active"], true);
+    assert_eq!(file["remote"]["is_uploading_completed"], false);
+    assert_eq!(file["remote"]["uploaded_size"], 0);
+    assert_eq!(file["remote"]["id"], "");
+    let mut uploaded = Vec::new();
+    let sent = loop {
+        let text = fake.next_text();
+        assert_complete(&text);
+        let output: Value = serde_json::from_str(&text).unwrap();
+        if output["@type"] != "updateFile" {
+            break output;
+        }
+        uploaded.push(output["file"]["remote"].clone());
+    };
+    let sizes: Vec<&Value> = uploaded
+        .iter()
+        .map(|remote| &remote["uploaded_size"])
+        .collect();
+    assert_eq!(sizes, [250, 500, 750, 1000]);
+    let last = uploaded.last().unwrap();
+    assert_eq!(last["is_uploading_active"], false);
+    assert_eq!(last["is_uploading_completed"], true);
+    assert!(!last["id"].as_str().unwrap().is_empty());
+    assert_eq!(sent["@type"], "updateMessageSendSucceeded");
+    assert_eq!(sent["old_message_id"], 1_000_000_001);
+    assert_eq!(sent["message"]["id"], 2_000_000_001);
+    let size = &sent["message"]["content"]["photo"]["sizes"][0];
+    assert_eq!(size["type"], "x");
+    assert_eq!(size["photo"]["remote"], *last);
+
+    fake.send(send_document(notes.to_str().unwrap()));
+    let outputs = fake.take(2);
+    let content = &outputs[0]["content"];
+    assert_eq!(content["document"]["file_name"], "notes.txt");
+    assert_eq!(content["document"]["mime_type"], "text/plain");
+    assert_eq!(content["document"]["document"]["id"], 9);
+    assert_eq!(content["document"]["document"]["size"], 12);
+    let sent = loop {
+        let output = fake.next();
+        if output["@type"] != "updateFile" {
+            break output;
+        }
+    };
+    assert_eq!(sent["message"]["id"], 2_000_000_002);
+    assert_eq!(
+        sent["message"]["content"]["document"]["document"]["remote"]["is_uploading_completed"],
+        true
+    );
+
+    // Text keeps working, with a new id.
+    let outputs = fake.exchange(text_message(10, "plain"));
+    assert_eq!(outputs[2]["message"]["id"], 2_000_000_003);
+
+    let missing = directory.0.join("missing.jpg");
+    let missing = missing.to_str().unwrap();
+    assert_eq!(
+        fake.error(send_document(missing)),
+        (400, format!("Realpath failed for \"{missing}\""))
+    );
+    std::fs::write(directory.0.join("empty.txt"), "").unwrap();
+    assert_eq!(
+        fake.error(send_document(
+            directory.0.join("empty.txt").to_str().unwrap()
+        )),
+        (400, "File must be non-empty".to_owned())
+    );
+    assert_eq!(
+        fake.error(send_document(directory.0.to_str().unwrap())),
+        (400, "File must be a regular file".to_owned())
+    );
+    assert_eq!(
+        fake.error(send_document("")),
+        (400, "File must have non-empty path".to_owned())
+    );
+}
+
+fn send_document(path: &str) -> Value {
+    json!({
+        "@type": "sendMessage", "chat_id": 10,
+        "input_message_content": {
+            "@type": "inputMessageDocument",
+            "document": {"document": {"@type": "inputFileLocal", "path": path},
+                         "disable_content_type_detection": false},
+        },
+    })
+}
+
+#[test]
+fn a_failed_send_is_resent_without_a_new_upload() {
+    let directory = TempDir::new("resend");
+    let notes = directory.0.join("notes.txt");
+    std::fs::write(&notes, "twelve bytes").unwrap();
+    let fake = TestClient::new(files_script(json!({
+        "send_failures": [{"error": {"code": 500, "message": "Internal"}, "retry_after": 0}],
+    })));
+    fake.log_in_with_files_in(&directory);
+    fake.send(send_document(notes.to_str().unwrap()));
+    assert_eq!(types(&fake.take(2)), ["message", "updateNewMessage"]);
+    let failed = loop {
+        let output = fake.next();
+        if output["@type"] != "updateFile" {
+            break output;
+        }
+    };
+    assert_eq!(failed["@type"], "updateMessageSendFailed");
+    let resend = json!({"@type": "resendMessages", "chat_id": 10, "message_ids": [failed["message"]["id"]], "paid_message_star_count": 0});
+    let outputs = fake.exchange(resend);
+    assert_eq!(
+        types(&outputs),
+        ["messages", "updateNewMessage", "updateMessageSendSucceeded"]
+    );
+    assert_eq!(outputs[2]["message"]["id"], 2_000_000_001);
+    assert_eq!(
+        outputs[2]["message"]["content"]["document"]["document"]["id"],
+        8
+    );
+}
+
+#[test]
+fn file_requests_get_tdlib_errors() {
+    let directory = TempDir::new("errors");
+    let fake = TestClient::new(files_script(json!({})));
+    fake.log_in_with_files_in(&directory);
+    assert_eq!(
+        fake.error(json!({"@type": "getFile", "file_id": 99})),
+        (404, "Not Found".to_owned())
+    );
+    assert_eq!(
+        fake.error(download(99, false)),
+        (400, "Invalid file identifier".to_owned())
+    );
+    assert_eq!(
+        fake.error(json!({"@type": "cancelDownloadFile", "file_id": 99, "only_if_pending": false})),
+        (400, "Invalid file identifier".to_owned())
+    );
+    for priority in [0, 33] {
+        let mut request = download(7, false);
+        request["priority"] = json!(priority);
+        assert_eq!(
+            fake.error(request),
+            (400, "Download priority must be between 1 and 32".to_owned())
+        );
+    }
+    let mut request = download(99, false);
+    request["offset"] = json!(-1);
+    assert_eq!(
+        fake.error(request),
+        (400, "Download offset must be non-negative".to_owned())
+    );
+    let mut request = download(7, false);
+    request["limit"] = json!(10);
+    assert_eq!(
+        fake.error(request),
+        (
+            400,
+            "fake TDLib: downloadFile with an offset or a limit is not implemented".to_owned()
+        )
+    );
+    assert_eq!(fake.queue().len(), 0);
+}
+
+#[test]
+fn scripts_name_files_by_id() {
+    let directory = TempDir::new("script");
+    let photo = |file: Value| {
+        json!({"@type": "updateNewMessage", "message": {
+            "id": 5, "chat_id": 10, "sender_id": {"@type": "messageSenderUser", "user_id": 10},
+            "content": {"@type": "messagePhoto", "photo": {"sizes": [
+                {"type": "m", "photo": file, "width": 320, "height": 240},
+            ]}},
+        }})
+    };
+    let document = json!({
+        "id": 6, "chat_id": 10, "sender_id": {"@type": "messageSenderUser", "user_id": 10},
+        "content": {"@type": "messageDocument", "document": {"file_name": "report.pdf", "document": {"id": 7}}},
+    });
+    let fake = TestClient::new(files_script(json!({
+        "conversation": [{"update": photo(json!({"id": 3}))}],
+        "history": [document],
+    })));
+    fake.log_in_with_files_in(&directory);
+    let text = fake.next_text();
+    assert_complete(&text);
+    let update: Value = serde_json::from_str(&text).unwrap();
+    let file = &update["message"]["content"]["photo"]["sizes"][0]["photo"];
+    assert_eq!(file["size"], 10);
+    assert_eq!(file["remote"]["id"], "fake-remote-file-3");
+    // Emitted in its current state: downloaded since setTdlibParameters.
+    assert_eq!(
+        file["local"]["path"],
+        directory.canonical("documents/small.txt")
+    );
+    let message = fake.answer(json!({"@type": "getMessage", "chat_id": 10, "message_id": 6}));
+    assert_eq!(message["content"]["document"]["document"]["size"], 1000);
+    assert_eq!(
+        message["content"]["document"]["document"]["local"]["path"],
+        ""
+    );
+
+    let error = |extra: Value| script::load(&files_script(extra), schema()).unwrap_err();
+    let unknown = error(json!({"conversation": [{"update": photo(json!({"id": 9}))}]}));
+    assert!(
+        unknown.starts_with("conversation[0].update.message.content.photo.sizes[0].photo: file 9 is not in the script's files"),
+        "{unknown}"
+    );
+    let more = error(json!({"conversation": [{"update": photo(json!({"id": 7, "size": 5}))}]}));
+    assert!(more.contains("give a file by its id only"), "{more}");
+    let same_name = error(json!({"files": [
+        {"id": 1, "size": 1, "name": "a"},
+        {"id": 2, "size": 1, "name": "a"},
+    ]}));
+    assert!(
+        same_name.starts_with("files[1]: files[0] has the same id or name"),
+        "{same_name}"
+    );
+    let bad_name = error(json!({"files": [{"id": 1, "size": 1, "name": "../a"}]}));
+    assert!(bad_name.starts_with("files[0].name: "), "{bad_name}");
+    let typo = error(json!({"files": [{"id": 1, "size": 1, "name": "a", "downloded": true}]}));
+    assert!(typo.contains("unknown key \"downloded\""), "{typo}");
+    let steps = error(json!({"download": {"steps": 0}}));
+    assert!(steps.starts_with("download.steps: "), "{steps}");
+}
+
+#[test]
+fn close_aborts_waiting_downloads_and_stops_transfers() {
+    let directory = TempDir::new("close");
+    let log_path = directory.0.join("log.jsonl");
+    let fake = TestClient::with_log(
+        files_script(json!({"download": {"steps": 4, "step_ms": 200}})),
+        Some(RequestLog::open(&log_path).unwrap()),
+    );
+    fake.log_in_with_files_in(&directory);
+    fake.answer(json!({"@type": "getFile", "file_id": 7}));
+    fake.exchange(download(7, true));
+    fake.answer(json!({"@type": "cancelDownloadFile", "file_id": 3, "only_if_pending": false}));
+    let outputs = fake.exchange(json!({"@type": "close"}));
+    assert_eq!(
+        types(&outputs),
+        [
+            "ok",
+            "updateAuthorizationState",
+            "error",
+            "updateAuthorizationState"
+        ]
+    );
+    assert_eq!(outputs[2]["message"], "Request aborted");
+    assert_eq!(outputs[2]["@extra"], "t");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(fake.queue().len(), 0);
+
+    // Every request is in the log, the synchronous download with its late answer.
+    let lines: Vec<Value> = std::fs::read_to_string(&log_path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let answer = |function: &str| {
+        lines
+            .iter()
+            .find(|line| line["request"]["@type"] == function)
+            .map(|line| line["answer"]["@type"].clone())
+    };
+    assert_eq!(answer("getFile"), Some(json!("file")));
+    assert_eq!(answer("cancelDownloadFile"), Some(json!("ok")));
+    assert_eq!(answer("downloadFile"), Some(json!("error")));
+}
+
+#[test]
+fn the_readme_example_script_is_valid() {
+    let readme = include_str!("../README.md");
+    let (_, after) = readme.split_once("## Script").unwrap();
+    let (_, block) = after.split_once("```json\n").unwrap();
+    let (example, _) = block.split_once("```").unwrap();
+    let example: Value = serde_json::from_str(example).unwrap();
+    let script = script::load(&example, schema()).unwrap();
+    assert_eq!(script.files.len(), 2);
+    assert_eq!(script.history.len(), 1);
 }
