@@ -734,10 +734,10 @@ impl Client {
     /// use tdlib::{enums, functions, types};
     ///
     /// let text = types::FormattedText { text: "hello".into(), ..Default::default() };
-    /// let content = enums::InputMessageContent::InputMessageText(types::InputMessageText {
+    /// let content = Box::new(enums::InputMessageContent::InputMessageText(types::InputMessageText {
     ///     text,
     ///     ..Default::default()
-    /// });
+    /// }));
     /// let request = functions::SendMessage { chat_id, input_message_content: content, ..Default::default() };
     /// let sent = client.send_message(request).finish().await?;
     /// println!("message {} is on the server", sent.id);

@@ -1,0 +1,314 @@
+//! File transfers against the scripted fake libtdjson (which downloads and uploads in steps, as
+//! TDLib does), through both faces: progress, the end, cancellation on drop, one TDLib download
+//! for concurrent downloads of one file, and sent messages followed to their server id.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+use tdlib::transfer::{Downloaded, Progress, TransferEvent};
+use tdlib::{Error, auth, blocking, enums, functions, types};
+
+mod common;
+use common::on_fake;
+
+const PHOTO: i32 = 5;
+const PHOTO_SIZE: u64 = 300_000;
+const READY: i32 = 6;
+const CHAT: i64 = 77;
+
+fn script() -> serde_json::Value {
+    json!({
+        "login": {"bot_token": "1:files"},
+        "files": [
+            {"id": PHOTO, "size": PHOTO_SIZE, "name": "photo.jpg"},
+            {"id": READY, "size": 1000, "name": "ready.txt", "downloaded": true}
+        ],
+        "download": {"steps": 5, "step_ms": 40},
+        "upload": {"steps": 4, "step_ms": 40},
+        "chats": [{"id": CHAT, "title": "Alice", "type": {"@type": "chatTypePrivate", "user_id": CHAT},
+                   "available_reactions": {"@type": "chatAvailableReactionsAll"}}]
+    })
+}
+
+fn parameters() -> functions::SetTdlibParameters {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("transfer-db");
+    auth::parameters(
+        1,
+        "0123456789abcdef0123456789abcdef",
+        dir.display().to_string(),
+    )
+}
+
+/// What the test bodies need of a face: start transfers, and read their events to the end.
+trait Face {
+    type Download;
+    type Outgoing;
+    fn download(&self, file_id: i32) -> Self::Download;
+    fn events(&self, download: &mut Self::Download) -> Vec<TransferEvent<Downloaded>>;
+    fn send(&self, request: functions::SendMessage) -> Self::Outgoing;
+    fn sent_events(&self, outgoing: &mut Self::Outgoing) -> Vec<TransferEvent<types::Message>>;
+    fn close(&self);
+}
+
+struct Async(tdlib::Client, tokio::runtime::Runtime);
+
+impl Face for Async {
+    type Download = tdlib::transfer::Download;
+    type Outgoing = tdlib::transfer::OutgoingMessage;
+    fn download(&self, file_id: i32) -> Self::Download {
+        self.0.download_file(file_id)
+    }
+    fn events(&self, download: &mut Self::Download) -> Vec<TransferEvent<Downloaded>> {
+        use futures_util::StreamExt;
+        self.1.block_on(async {
+            tokio::time::timeout(Duration::from_secs(20), download.collect::<Vec<_>>())
+                .await
+                .expect("no hang")
+        })
+    }
+    fn send(&self, request: functions::SendMessage) -> Self::Outgoing {
+        self.0.send_message(request)
+    }
+    fn sent_events(&self, outgoing: &mut Self::Outgoing) -> Vec<TransferEvent<types::Message>> {
+        use futures_util::StreamExt;
+        self.1.block_on(async {
+            tokio::time::timeout(Duration::from_secs(20), outgoing.collect::<Vec<_>>())
+                .await
+                .expect("no hang")
+        })
+    }
+    fn close(&self) {
+        self.1.block_on(self.0.close()).unwrap();
+    }
+}
+
+struct Blocking(blocking::Client);
+
+/// Every event of a blocking transfer's channel, until it disconnects (bounded).
+fn drain<T>(events: &blocking::crossbeam_channel::Receiver<T>) -> Vec<T> {
+    let mut all = Vec::new();
+    loop {
+        match events.recv_timeout(Duration::from_secs(20)) {
+            Ok(event) => all.push(event),
+            Err(blocking::crossbeam_channel::RecvTimeoutError::Disconnected) => return all,
+            Err(error) => panic!("no hang: {error}"),
+        }
+    }
+}
+
+impl Face for Blocking {
+    type Download = blocking::Download;
+    type Outgoing = blocking::OutgoingMessage;
+    fn download(&self, file_id: i32) -> Self::Download {
+        self.0.download_file(file_id)
+    }
+    fn events(&self, download: &mut Self::Download) -> Vec<TransferEvent<Downloaded>> {
+        drain(download.events())
+    }
+    fn send(&self, request: functions::SendMessage) -> Self::Outgoing {
+        self.0.send_message(request)
+    }
+    fn sent_events(&self, outgoing: &mut Self::Outgoing) -> Vec<TransferEvent<types::Message>> {
+        drain(outgoing.events())
+    }
+    fn close(&self) {
+        self.0.close().unwrap();
+    }
+}
+
+fn logged_in_async() -> Async {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = tdlib::Client::new().unwrap();
+    runtime
+        .block_on(auth::authorize(
+            &client,
+            &mut auth::Bot::new(parameters(), "1:files"),
+        ))
+        .unwrap();
+    Async(client, runtime)
+}
+
+fn logged_in_blocking() -> Blocking {
+    let client = blocking::Client::new().unwrap();
+    client
+        .authorize(&mut auth::Bot::new(parameters(), "1:files"))
+        .unwrap();
+    Blocking(client)
+}
+
+/// The progress events, checked: never fewer bytes than before; then the end.
+fn progress_then_end<T>(events: Vec<TransferEvent<T>>) -> (Vec<Progress>, Result<T, Error>) {
+    let mut progress = Vec::new();
+    let mut end = None;
+    for event in events {
+        assert!(end.is_none(), "an event after the end");
+        match event {
+            TransferEvent::Progress(step) => {
+                if let Some(last) = progress.last() {
+                    let last: &Progress = last;
+                    assert!(step.done >= last.done, "{progress:?} then {step:?}");
+                }
+                progress.push(step);
+            }
+            TransferEvent::Done(done) => end = Some(Ok(done)),
+            TransferEvent::Failed(error) => end = Some(Err(error)),
+            _ => panic!("unknown event"),
+        }
+    }
+    (progress, end.expect("the transfer ended"))
+}
+
+fn downloads<F: Face>(face: F) {
+    // A download: progress in steps, then the file, complete, where TDLib put it.
+    let mut download = face.download(PHOTO);
+    let (progress, end) = progress_then_end(face.events(&mut download));
+    let file = end.unwrap();
+    assert!(progress.len() >= 3, "progress in steps: {progress:?}");
+    assert!(progress.iter().all(|step| step.total == PHOTO_SIZE));
+    assert_eq!(progress.last().unwrap().done, PHOTO_SIZE);
+    assert_eq!(std::fs::metadata(&file.path).unwrap().len(), PHOTO_SIZE);
+    assert!(file.file.local.is_downloading_completed);
+    // A file already there: at once.
+    let mut ready = face.download(READY);
+    let (_, end) = progress_then_end(face.events(&mut ready));
+    assert!(PathBuf::from(&end.unwrap().path).exists());
+    // An unknown file: TDLib's error.
+    let mut unknown = face.download(999);
+    let (_, end) = progress_then_end(face.events(&mut unknown));
+    assert_eq!(end.unwrap_err().code(), Some(400));
+    face.close();
+}
+
+fn concurrent_downloads_share_one_and_drop_cancels<F: Face>(face: F) {
+    std::fs::remove_dir_all(
+        std::path::Path::new(&parameters().database_directory).join("documents"),
+    )
+    .ok();
+    // Two downloads of one file: one TDLib download, both see it complete.
+    let mut first = face.download(PHOTO);
+    let mut second = face.download(PHOTO);
+    let (first_progress, first_end) = progress_then_end(face.events(&mut first));
+    let (_, second_end) = progress_then_end(face.events(&mut second));
+    assert_eq!(first_end.unwrap().path, second_end.unwrap().path);
+    assert_eq!(first_progress.last().unwrap().done, PHOTO_SIZE);
+    drop((first, second));
+    face.close();
+}
+
+fn dropped_download<F: Face>(face: F) {
+    let download = face.download(PHOTO);
+    std::thread::sleep(Duration::from_millis(60));
+    drop(download); // cancels: the parent checks the fake's log
+    std::thread::sleep(Duration::from_millis(100));
+    face.close();
+}
+
+fn uploads<F: Face>(face: F) {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upload.txt");
+    std::fs::write(&path, vec![b'x'; 50_000]).unwrap();
+    let document = enums::InputMessageContent::InputMessageDocument(types::InputMessageDocument {
+        document: Box::new(types::InputDocument {
+            document: enums::InputFile::Local(types::InputFileLocal {
+                path: path.display().to_string(),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let mut outgoing = face.send(functions::SendMessage {
+        chat_id: CHAT,
+        input_message_content: Box::new(document),
+        ..Default::default()
+    });
+    let (progress, end) = progress_then_end(face.sent_events(&mut outgoing));
+    let message = end.unwrap();
+    assert!(progress.len() >= 2, "upload progress: {progress:?}");
+    assert_eq!(progress.last().unwrap().done, 50_000);
+    assert!(
+        message.id >= 2_000_000_001,
+        "the server's id: {}",
+        message.id
+    );
+    assert!(message.sending_state.is_none());
+    // Plain text resolves when the server has it, too.
+    let text = enums::InputMessageContent::InputMessageText(types::InputMessageText {
+        text: types::FormattedText {
+            text: "hello".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut outgoing = face.send(functions::SendMessage {
+        chat_id: CHAT,
+        input_message_content: Box::new(text.clone()),
+        ..Default::default()
+    });
+    let (progress, end) = progress_then_end(face.sent_events(&mut outgoing));
+    assert!(progress.is_empty());
+    assert!(end.unwrap().id > message.id);
+    // A chat the account does not have: TDLib's error, as the end.
+    let mut outgoing = face.send(functions::SendMessage {
+        chat_id: 12345,
+        input_message_content: Box::new(text),
+        ..Default::default()
+    });
+    let (_, end) = progress_then_end(face.sent_events(&mut outgoing));
+    assert!(end.unwrap_err().is_tdlib());
+    face.close();
+}
+
+fn count(fake: &tdlib_fake_harness::Fake, function: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|logged| logged.request_type() == function)
+        .count()
+}
+
+macro_rules! on_both_faces {
+    ($($name:ident: $body:ident, $check:expr;)*) => {$(
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn async_face() {
+                let test = concat!(stringify!($name), "::async_face");
+                match on_fake(test, script()) {
+                    Some(fake) => ($check)(&fake),
+                    None => $body(logged_in_async()),
+                }
+            }
+
+            #[test]
+            fn blocking_face() {
+                let test = concat!(stringify!($name), "::blocking_face");
+                match on_fake(test, script()) {
+                    Some(fake) => ($check)(&fake),
+                    None => $body(logged_in_blocking()),
+                }
+            }
+        }
+    )*};
+}
+
+on_both_faces! {
+    download_progress_ends_with_the_file: downloads, |fake| {
+        assert_eq!(count(fake, "downloadFile"), 3);
+        assert_eq!(count(fake, "cancelDownloadFile"), 0, "completed downloads are not cancelled");
+    };
+    two_downloads_of_one_file_make_one_tdlib_download: concurrent_downloads_share_one_and_drop_cancels, |fake| {
+        assert_eq!(count(fake, "downloadFile"), 1, "one TDLib download");
+        assert_eq!(count(fake, "getFile"), 1, "the second joined it");
+    };
+    a_dropped_download_is_cancelled: dropped_download, |fake| {
+        assert_eq!(count(fake, "downloadFile"), 1);
+        assert_eq!(count(fake, "cancelDownloadFile"), 1);
+    };
+    sent_messages_end_with_the_server_id: uploads, |fake| {
+        assert_eq!(count(fake, "sendMessage"), 3);
+    };
+}
