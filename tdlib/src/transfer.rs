@@ -396,8 +396,10 @@ pub(crate) fn download(
     }
 }
 
-/// The file a message's content is made of, if it has one (the one a sent message uploads).
-fn content_file(content: &MessageContent) -> Option<&types::File> {
+/// The file a message's content is made of, if it has one: a photo's largest size, a document,
+/// a video, an audio, an animation, a voice or video note. (The one a sent message uploads, and
+/// the one to give [`Client::download_file`] for a message.)
+pub fn file_of(content: &MessageContent) -> Option<&types::File> {
     Some(match content {
         MessageContent::MessagePhoto(photo) => &photo.photo.sizes.last()?.photo,
         MessageContent::MessageDocument(document) => &document.document.document,
@@ -435,7 +437,7 @@ impl Tracker for SendTracker {
             )),
             Some(_) => {
                 self.pending_id = message.id;
-                self.file_id = content_file(&message.content).map(|file| file.id);
+                self.file_id = file_of(&message.content).map(|file| file.id);
             }
         }
     }
@@ -443,7 +445,7 @@ impl Tracker for SendTracker {
     fn on_update(&mut self, update: &Update, events: &mut Vec<TransferEvent<types::Message>>) {
         match update {
             Update::MessageSendSucceeded(sent) if sent.old_message_id == self.pending_id => {
-                if let (Some(file), Some(_)) = (content_file(&sent.message.content), self.file_id) {
+                if let (Some(file), Some(_)) = (file_of(&sent.message.content), self.file_id) {
                     let total = file_total(file);
                     if self.last.done < total {
                         events.push(TransferEvent::Progress(Progress { done: total, total }));
