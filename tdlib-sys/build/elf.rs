@@ -1,14 +1,16 @@
-//! Reads the SONAME of an ELF shared library, so a `libtdjson.so` of another TDLib release is
-//! caught at build time (its SONAME carries the full version: `libtdjson.so.1.8.65`) instead
-//! of at run time.
+//! Reads the dynamic section of an ELF file: the SONAME of a shared library, so a
+//! `libtdjson.so` of another TDLib release is caught at build time (its SONAME carries the full
+//! version: `libtdjson.so.1.8.65`) instead of at run time; and the `NEEDED` libraries of a
+//! program, which the tests check (a `static-deps` program needs only the C library).
 //!
-//! Follows the loader's own path (program headers → `PT_DYNAMIC` → `DT_SONAME` in `DT_STRTAB`),
-//! which works on stripped libraries too. Every offset is bounds-checked: a malformed file gives
-//! an error, never a panic.
+//! Follows the loader's own path (program headers → `PT_DYNAMIC` → `DT_SONAME`/`DT_NEEDED` in
+//! `DT_STRTAB`), which works on stripped files too. Every offset is bounds-checked: a malformed
+//! file gives an error, never a panic.
 
 const PT_LOAD: u32 = 1;
 const PT_DYNAMIC: u32 = 2;
 const DT_NULL: u64 = 0;
+const DT_NEEDED: u64 = 1;
 const DT_STRTAB: u64 = 5;
 const DT_SONAME: u64 = 14;
 
@@ -46,6 +48,21 @@ impl Reader<'_> {
 /// Returns the `DT_SONAME` of an ELF shared object, `Ok(None)` if it has none, or an error if
 /// the bytes are not a well-formed ELF file.
 pub fn soname(bytes: &[u8]) -> Result<Option<String>, String> {
+    Ok(dynamic_strings(bytes, DT_SONAME)?.into_iter().next())
+}
+
+/// Returns the `DT_NEEDED` entries of an ELF file (the shared libraries the loader must find
+/// for it), in order; empty for a static executable.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "only the tests read NEEDED lists")
+)]
+pub fn needed(bytes: &[u8]) -> Result<Vec<String>, String> {
+    dynamic_strings(bytes, DT_NEEDED)
+}
+
+/// The strings of every dynamic-section entry tagged `wanted`, in order.
+fn dynamic_strings(bytes: &[u8], wanted: u64) -> Result<Vec<String>, String> {
     if bytes.len() < 16 || &bytes[..4] != b"\x7fELF" {
         return Err("not an ELF file".to_owned());
     }
@@ -90,12 +107,12 @@ pub fn soname(bytes: &[u8]) -> Result<Option<String>, String> {
         }
     }
     let Some((dyn_offset, dyn_size)) = dynamic else {
-        return Ok(None); // A static executable or object: no dynamic section, no SONAME.
+        return Ok(Vec::new()); // A static executable or object: no dynamic section.
     };
 
     let entry_size = if is_64 { 16 } else { 8 };
     let mut strtab_vaddr = None;
-    let mut soname_offset = None;
+    let mut name_offsets = Vec::new();
     for index in 0..dyn_size / entry_size {
         let entry = dyn_offset + index * entry_size;
         let tag = r.word(entry)?;
@@ -103,29 +120,38 @@ pub fn soname(bytes: &[u8]) -> Result<Option<String>, String> {
         match tag {
             DT_NULL => break,
             DT_STRTAB => strtab_vaddr = Some(value),
-            DT_SONAME => soname_offset = Some(value),
+            tag if tag == wanted => name_offsets.push(value),
             _ => {}
         }
     }
-    let Some(name_offset) = soname_offset else {
-        return Ok(None);
-    };
-    let strtab_vaddr = strtab_vaddr.ok_or("dynamic section has DT_SONAME but no DT_STRTAB")?;
+    if name_offsets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let strtab_vaddr = strtab_vaddr.ok_or("dynamic section has names but no DT_STRTAB")?;
     let strtab_file_offset = loads
         .iter()
-        .find(|(vaddr, _, filesz)| strtab_vaddr >= *vaddr && strtab_vaddr < vaddr + filesz)
+        .find(|(vaddr, _, filesz)| {
+            strtab_vaddr
+                .checked_sub(*vaddr)
+                .is_some_and(|into| into < *filesz)
+        })
         .map(|(vaddr, offset, _)| strtab_vaddr - vaddr + offset)
         .ok_or("DT_STRTAB is outside every loaded segment")?;
 
-    let start = usize::try_from(strtab_file_offset + name_offset)
-        .ok()
-        .filter(|start| *start < bytes.len())
-        .ok_or("DT_SONAME points past the end of the file")?;
-    let len = bytes[start..]
-        .iter()
-        .position(|byte| *byte == 0)
-        .ok_or("DT_SONAME string is not terminated")?;
-    String::from_utf8(bytes[start..start + len].to_vec())
-        .map(Some)
-        .map_err(|_| "DT_SONAME is not valid UTF-8".to_owned())
+    name_offsets
+        .into_iter()
+        .map(|name_offset| {
+            let start = strtab_file_offset
+                .checked_add(name_offset)
+                .and_then(|start| usize::try_from(start).ok())
+                .filter(|start| *start < bytes.len())
+                .ok_or("a dynamic-section name points past the end of the file")?;
+            let len = bytes[start..]
+                .iter()
+                .position(|byte| *byte == 0)
+                .ok_or("a dynamic-section name is not terminated")?;
+            String::from_utf8(bytes[start..start + len].to_vec())
+                .map_err(|_| "a dynamic-section name is not valid UTF-8".to_owned())
+        })
+        .collect()
 }

@@ -48,6 +48,23 @@ pub const DOCUMENTED_VARS: &[(&str, &str)] = &[
         "set to 1 to accept a library or schema of another TDLib release",
     ),
     (
+        "OPENSSL_ROOT_DIR",
+        "OpenSSL prefix for CMake's FindOpenSSL (`bundled`) and for `static-deps`",
+    ),
+    (
+        "ZLIB_ROOT",
+        "zlib prefix for CMake's FindZLIB (`bundled`) and for `static-deps`",
+    ),
+    (
+        "OPENSSL_LIB_DIR",
+        "with `static-deps`: folder holding libssl.a and libcrypto.a",
+    ),
+    (
+        "OPENSSL_DIR",
+        "with `static-deps`: OpenSSL prefix whose lib/ or lib64/ holds libssl.a",
+    ),
+    ("ZLIB_LIB_DIR", "with `static-deps`: folder holding libz.a"),
+    (
         "TDLIB_STATIC_SYSTEM_LIBS",
         "with `static`: replaces the OpenSSL/zlib/OS libraries linked after TDLib",
     ),

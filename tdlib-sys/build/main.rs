@@ -5,6 +5,8 @@
 //! - `probe_pkg_config.rs` asks pkg-config (feature `pkg-config`);
 //! - `bundled.rs` builds TDLib from source with CMake (feature `bundled`);
 //! - `link.rs` emits the link instructions and the metadata for dependents;
+//! - `system_archives.rs` finds the static archives of OpenSSL, zlib and the C++ runtime
+//!   (feature `static-deps`);
 //! - `bindings.rs` regenerates the FFI declarations (feature `bindgen`);
 //! - `report.rs` writes the one failure message.
 //!
@@ -26,6 +28,7 @@ mod platform;
 mod report;
 mod schema;
 mod search;
+mod system_archives;
 
 #[cfg(feature = "bindgen")]
 mod bindings;
@@ -95,6 +98,8 @@ pub struct Located {
 #[derive(Clone, Copy, Debug)]
 pub struct Features {
     pub static_link: bool,
+    /// OpenSSL, zlib and the C++ runtime from their static archives too (implies `static`).
+    pub static_deps: bool,
     pub pkg_config: bool,
     pub bundled: bool,
     pub bindgen: bool,
@@ -116,6 +121,7 @@ fn run() -> Result<(), String> {
     let pin = Pin::parse(include_str!("../tdlib.pin"))?;
     let features = Features {
         static_link: cfg!(feature = "static"),
+        static_deps: cfg!(feature = "static-deps"),
         pkg_config: cfg!(feature = "pkg-config"),
         bundled: cfg!(feature = "bundled"),
         bindgen: cfg!(feature = "bindgen"),

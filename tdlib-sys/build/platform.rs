@@ -138,6 +138,26 @@ impl Platform {
         }
     }
 
+    /// The static archives (as link names) that replace the C++ runtime `runtime` with the
+    /// feature `static-deps`; empty when the runtime is part of the OS and stays dynamic, as
+    /// Apple's libc++ is (Apple ships no static libc++ and every macOS has the shared one).
+    pub fn static_cxx_runtime(&self, runtime: &str) -> Vec<String> {
+        let names = match (self.os, runtime) {
+            (Os::Apple, _) => vec![],
+            // LLVM's libc++ keeps its ABI half (exceptions, RTTI) in a second archive.
+            (_, "c++") => vec!["c++", "c++abi"],
+            (_, "c++_shared") => vec!["c++_static", "c++abi"],
+            (_, other) => vec![other],
+        };
+        names.into_iter().map(str::to_owned).collect()
+    }
+
+    /// Whether the feature `static-deps` can find static archives for this target: they are
+    /// `lib<name>.a` files that a C compiler knows about, which MSVC's `.lib` files are not.
+    pub fn supports_static_deps(&self) -> bool {
+        !(self.os == Os::Windows && self.toolchain == Toolchain::Msvc)
+    }
+
     /// System libraries TDLib's static libraries need (OpenSSL, zlib and the OS's own),
     /// after TDLib's libraries and before the C++ runtime.
     pub fn static_system_libs(&self) -> &'static [&'static str] {

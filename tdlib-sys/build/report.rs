@@ -66,8 +66,9 @@ impl Context<'_> {
             out.push_str(&format!("  {shown}\n"));
         }
         out.push_str(&format!(
-            "\nFeatures: static={}, pkg-config={}, bundled={}, bindgen={}\n",
+            "\nFeatures: static={}, static-deps={}, pkg-config={}, bundled={}, bindgen={}\n",
             onoff(features.static_link),
+            onoff(features.static_deps),
             onoff(features.pkg_config),
             onoff(features.bundled),
             onoff(features.bindgen),

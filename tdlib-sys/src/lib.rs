@@ -50,6 +50,18 @@
 //! message saying what was tried and how to fix it. The README of the repository has the table
 //! of features and variables.
 //!
+//! With `static`, OpenSSL, zlib and the C++ runtime remain shared libraries of the system
+//! (`libssl.so.3`, `libcrypto.so.3`, `libz.so.1`, `libstdc++.so.6`). The feature `static-deps`
+//! (which turns on `static`) links them from their static archives (`libssl.a`, `libcrypto.a`,
+//! `libz.a`, `libstdc++.a`) as well, so the program needs only the C library (`libc.so.6`,
+//! `libm.so.6`, the loader, `libgcc_s.so.1`); `readelf -d <program> | grep NEEDED` shows it.
+//! The archives are looked for in `OPENSSL_LIB_DIR`/`OPENSSL_DIR`/`OPENSSL_ROOT_DIR` and
+//! `ZLIB_LIB_DIR`/`ZLIB_ROOT` when set (and then only there), else where the C and C++
+//! compilers find them (`cc -print-file-name=libssl.a`), else in the multiarch folder and the
+//! usual `lib` folders; a missing one stops the build with a message naming the places looked
+//! in and the packages that ship it (`libssl-dev`, `zlib1g-dev`, `libstdc++-<version>-dev` on
+//! Debian and Ubuntu).
+//!
 //! Dependents' build scripts can read, through `links = "tdjson"`:
 //! `DEP_TDJSON_VERSION`, `DEP_TDJSON_COMMIT`, `DEP_TDJSON_LINK` (`dynamic` or `static`),
 //! `DEP_TDJSON_SOURCE` (`lib-dir`, `dir`, `pkg-config`, `bundled` or `cache`),

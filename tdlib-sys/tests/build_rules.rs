@@ -1,5 +1,5 @@
-//! Unit tests of the build script's pure rules (naming, folder search, SONAME reading, the pin),
-//! compiled from the build script's own source files.
+//! Unit tests of the build script's pure rules (naming, folder search, ELF reading, the pin, the
+//! search for static archives), compiled from the build script's own source files.
 
 #[path = "../build/elf.rs"]
 mod elf;
@@ -9,11 +9,14 @@ mod pin;
 mod platform;
 #[path = "../build/search.rs"]
 mod search;
+#[path = "../build/system_archives.rs"]
+mod system_archives;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use platform::{Os, Platform, STATIC_LIBS, Toolchain};
+use system_archives::{Compiler, CompilerAnswer, Group, Place, Search};
 
 const LINUX: Platform = Platform {
     os: Os::Linux,
@@ -316,6 +319,26 @@ fn reads_the_soname_of_the_linked_library() {
 }
 
 #[test]
+fn needed_libraries_of_this_test_program() {
+    let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let needed = elf::needed(&exe).unwrap();
+    assert!(needed.iter().any(|lib| lib == "libc.so.6"), "{needed:?}");
+    // A shared library has NEEDED entries too, and its SONAME is not among them.
+    if let Some(path) = option_env!("TDLIB_SYS_TEST_LINKED_LIB") {
+        let needed = elf::needed(&std::fs::read(path).unwrap()).unwrap();
+        assert!(!needed.is_empty());
+        assert!(
+            !needed.iter().any(|lib| lib.contains("tdjson")),
+            "{needed:?}"
+        );
+    }
+    assert!(elf::needed(b"\x7fELF").is_err());
+    for len in 0..2048 {
+        let _ = elf::needed(&exe[..len]);
+    }
+}
+
+#[test]
 fn soname_of_non_libraries() {
     // An executable has a dynamic section but no SONAME.
     let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
@@ -325,4 +348,301 @@ fn soname_of_non_libraries() {
     let mut bad_class = b"\x7fELF".to_vec();
     bad_class.extend_from_slice(&[9; 12]);
     assert!(elf::soname(&bad_class).unwrap_err().contains("class"));
+}
+
+#[test]
+fn static_deps_rules_per_platform() {
+    assert_eq!(LINUX.static_cxx_runtime("stdc++"), ["stdc++"]);
+    assert_eq!(LINUX.static_cxx_runtime("c++"), ["c++", "c++abi"]);
+    // Apple's libc++ is part of the OS: it stays dynamic.
+    assert!(MACOS.static_cxx_runtime("c++").is_empty());
+    assert!(LINUX.supports_static_deps());
+    assert!(WINDOWS_GNU.supports_static_deps());
+    assert!(!WINDOWS_MSVC.supports_static_deps());
+
+    // What `static-deps` takes from static archives, and what stays with the C library.
+    for lib in ["ssl", "crypto", "z", "stdc++", "c++", "c++abi"] {
+        assert!(Group::of(lib).linked_statically_by_static_deps(), "{lib}");
+    }
+    for lib in ["dl", "pthread", "m", "rt", "ws2_32"] {
+        assert!(!Group::of(lib).linked_statically_by_static_deps(), "{lib}");
+    }
+    assert_eq!(
+        Group::CxxRuntime.packages(Some("12"))[0],
+        ("Debian, Ubuntu", "libstdc++-12-dev".to_owned())
+    );
+}
+
+#[test]
+fn archive_folders_from_variables() {
+    let vars = |set: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            set.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    };
+    let dirs = |places: Vec<Place>| -> Vec<PathBuf> {
+        places.into_iter().map(|place| place.dir).collect()
+    };
+    // The folder variable wins over the prefix; a prefix means lib/ then lib64/.
+    let both = vars(&[("OPENSSL_LIB_DIR", "/a"), ("OPENSSL_DIR", "/b")]);
+    assert_eq!(
+        dirs(system_archives::places_from_variables(Group::OpenSsl, both)),
+        [PathBuf::from("/a")]
+    );
+    let prefix = vars(&[("OPENSSL_DIR", "/b"), ("OPENSSL_ROOT_DIR", "/c")]);
+    assert_eq!(
+        dirs(system_archives::places_from_variables(
+            Group::OpenSsl,
+            prefix
+        )),
+        [PathBuf::from("/b/lib"), PathBuf::from("/b/lib64")]
+    );
+    let cmake = vars(&[("ZLIB_ROOT", "/z")]);
+    assert_eq!(
+        system_archives::places_from_variables(Group::Zlib, cmake)[0].origin,
+        "from ZLIB_ROOT, the only place looked in while set"
+    );
+    assert!(system_archives::places_from_variables(Group::Zlib, vars(&[])).is_empty());
+    let unrelated = vars(&[("OPENSSL_DIR", "/b")]);
+    assert!(system_archives::places_from_variables(Group::CxxRuntime, unrelated).is_empty());
+}
+
+#[test]
+fn compiler_is_picked_like_the_cc_crate_does() {
+    let target = "aarch64-unknown-linux-gnu";
+    let host = "x86_64-unknown-linux-gnu";
+    let env = |set: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            set.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    };
+    assert_eq!(Compiler::pick("CC", host, host, env(&[])).words, ["cc"]);
+    assert_eq!(Compiler::pick("CXX", host, host, env(&[])).words, ["c++"]);
+    let set = env(&[
+        ("CC", "gcc"),
+        ("TARGET_CC", "clang --target=aarch64-linux-gnu"),
+        ("CC_aarch64_unknown_linux_gnu", "aarch64-linux-gnu-gcc"),
+    ]);
+    assert_eq!(
+        Compiler::pick("CC", target, host, set).words,
+        ["aarch64-linux-gnu-gcc"]
+    );
+    let set = env(&[("CC", "gcc"), ("TARGET_CC", "ccache clang")]);
+    let compiler = Compiler::pick("CC", target, host, set);
+    assert_eq!(compiler.words, ["ccache", "clang"]);
+    assert_eq!(
+        compiler.shown("-print-multiarch"),
+        "`ccache clang -print-multiarch`"
+    );
+    // Building for the host, HOST_CC counts and TARGET_CC does not.
+    let set = env(&[("TARGET_CC", "x"), ("HOST_CC", "y")]);
+    assert_eq!(Compiler::pick("CC", host, host, set).words, ["y"]);
+}
+
+#[test]
+fn compiler_answers() {
+    let dir = scratch("compiler-answer");
+    touch(&dir.join("libssl.a"));
+    let path = dir.join("libssl.a").display().to_string();
+    assert_eq!(
+        CompilerAnswer::from_output(Ok(path.clone())),
+        CompilerAnswer::Found(PathBuf::from(path))
+    );
+    // A compiler that does not know a file prints its bare name back.
+    assert_eq!(
+        CompilerAnswer::from_output(Ok("libssl.a".to_owned())),
+        CompilerAnswer::Unknown
+    );
+    assert_eq!(
+        CompilerAnswer::from_output(Err("could not run cc".to_owned())),
+        CompilerAnswer::Failed("could not run cc".to_owned())
+    );
+    // The real C compiler (the one Rust links with) behaves that way.
+    let cc = Compiler::pick("CC", "t", "t", |_: &str| None);
+    assert_eq!(
+        CompilerAnswer::from_output(cc.ask("-print-file-name=libtdlib-sys-no-such-library.a")),
+        CompilerAnswer::Unknown
+    );
+    let missing = Compiler {
+        words: vec!["tdlib-sys-no-such-compiler".to_owned()],
+    };
+    assert!(matches!(
+        CompilerAnswer::from_output(missing.ask("-print-multiarch")),
+        CompilerAnswer::Failed(why) if why.contains("could not run")
+    ));
+}
+
+#[test]
+fn common_archive_folders() {
+    let native = system_archives::common_places("x86_64-linux-gnu", true);
+    assert_eq!(native[0].dir, Path::new("/usr/lib/x86_64-linux-gnu"));
+    assert!(
+        native
+            .iter()
+            .any(|place| place.dir == Path::new("/usr/lib64"))
+    );
+    assert!(
+        native
+            .iter()
+            .any(|place| place.dir == Path::new("/usr/local/lib"))
+    );
+    // Cross-compiling, the host's folders hold the wrong architecture's archives.
+    let cross = system_archives::common_places("aarch64-linux-gnu", false);
+    assert_eq!(cross.len(), 1);
+    assert_eq!(cross[0].dir, Path::new("/usr/lib/aarch64-linux-gnu"));
+    assert!(system_archives::common_places("", false).is_empty());
+}
+
+#[test]
+fn finds_archives_in_order() {
+    let root = scratch("archives");
+    let named = root.join("named");
+    let extra = root.join("extra");
+    let common = root.join("common");
+    let compiler_dir = root.join("gcc/12");
+    for dir in [&named, &extra, &common] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    touch(&common.join("libssl.a"));
+    touch(&compiler_dir.join("libstdc++.a"));
+    let place = |dir: &Path, origin: &str| Place::new(dir, origin);
+
+    // Not known to the compiler: the common folders answer.
+    let search = Search {
+        named: Vec::new(),
+        extra: vec![place(&extra, "native=")],
+        compiler: Some((
+            "`cc -print-file-name=libssl.a`".to_owned(),
+            CompilerAnswer::Unknown,
+        )),
+        common: vec![
+            place(&root.join("absent"), "a common folder"),
+            place(&common, "a common folder"),
+        ],
+    };
+    let lookup = system_archives::find("ssl", "libssl.a", &search);
+    assert_eq!(
+        lookup.found,
+        Some(std::fs::canonicalize(common.join("libssl.a")).unwrap())
+    );
+    assert_eq!(lookup.group, Group::OpenSsl);
+
+    // The user's native= folder comes first.
+    touch(&extra.join("libssl.a"));
+    let lookup = system_archives::find("ssl", "libssl.a", &search);
+    assert_eq!(
+        lookup.found,
+        Some(std::fs::canonicalize(extra.join("libssl.a")).unwrap())
+    );
+
+    // A folder named by a variable is the only place: nothing else is taken instead.
+    let only_named = Search {
+        named: vec![place(&named, "from OPENSSL_LIB_DIR")],
+        ..search.clone()
+    };
+    let lookup = system_archives::find("ssl", "libssl.a", &only_named);
+    assert_eq!(lookup.found, None);
+    assert_eq!(
+        lookup.tried,
+        [format!(
+            "{} (from OPENSSL_LIB_DIR): no libssl.a there",
+            named.display()
+        )]
+    );
+
+    // The compiler's answer, with its `..` resolved.
+    let answer = compiler_dir.join("../12/libstdc++.a");
+    let via_compiler = Search {
+        compiler: Some((
+            "`c++ -print-file-name=libstdc++.a`".to_owned(),
+            CompilerAnswer::Found(answer),
+        )),
+        ..Search::default()
+    };
+    let lookup = system_archives::find("stdc++", "libstdc++.a", &via_compiler);
+    assert_eq!(
+        lookup.found,
+        Some(std::fs::canonicalize(compiler_dir.join("libstdc++.a")).unwrap())
+    );
+
+    // Nowhere: every place is listed with what it held.
+    let lookup = system_archives::find("z", "libz.a", &search);
+    assert_eq!(lookup.found, None);
+    assert_eq!(lookup.tried.len(), 4, "{:?}", lookup.tried);
+    assert!(lookup.tried[1].contains("the compiler does not know it"));
+    assert!(lookup.tried[2].ends_with("(a common folder): does not exist"));
+}
+
+#[test]
+fn missing_archives_message() {
+    let lookup = |lib: &str, file_name: &str, tried: &str| system_archives::Lookup {
+        lib: lib.to_owned(),
+        file_name: file_name.to_owned(),
+        group: Group::of(lib),
+        tried: vec![tried.to_owned()],
+        found: None,
+    };
+    let ssl = lookup(
+        "ssl",
+        "libssl.a",
+        "`cc -print-file-name=libssl.a`: the compiler does not know it",
+    );
+    let z = lookup(
+        "z",
+        "libz.a",
+        "/usr/lib64 (a common folder): does not exist",
+    );
+    let stdcxx = lookup(
+        "stdc++",
+        "libstdc++.a",
+        "`c++ -print-file-name=libstdc++.a`: the compiler does not know it",
+    );
+    let message = system_archives::missing_message(
+        &[&ssl, &z, &stdcxx],
+        "the feature `static-deps`",
+        true,
+        Some("12"),
+        "x86_64-unknown-linux-gnu",
+        "x86_64-unknown-linux-gnu",
+    );
+    for expected in [
+        "could not find the static archives libssl.a, libz.a, libstdc++.a, which the feature `static-deps` links into the program",
+        "libssl.a (OpenSSL) was looked for in:\n  - `cc -print-file-name=libssl.a`: the compiler does not know it",
+        "Debian, Ubuntu: libssl-dev",
+        "Alpine: openssl-libs-static",
+        "OPENSSL_LIB_DIR=<folder holding libssl.a> or OPENSSL_DIR=<its install prefix>",
+        "Debian, Ubuntu: zlib1g-dev",
+        "ZLIB_LIB_DIR=<folder holding libz.a> or ZLIB_ROOT=<its install prefix>",
+        "Debian, Ubuntu: libstdc++-12-dev",
+        "Fedora, RHEL: libstdc++-static",
+        "Without the feature `static-deps` (keeping `static`)",
+        "$TARGET = x86_64-unknown-linux-gnu",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in:\n{message}");
+    }
+    let other = lookup(
+        "foo",
+        "libfoo.a",
+        "/x (native= of TDLIB_STATIC_SYSTEM_LIBS): no libfoo.a there",
+    );
+    let message = system_archives::missing_message(
+        &[&other],
+        "TDLIB_STATIC_SYSTEM_LIBS",
+        false,
+        None,
+        "t",
+        "h",
+    );
+    assert!(
+        message.contains(
+            "could not find the static archive libfoo.a, which TDLIB_STATIC_SYSTEM_LIBS links"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("`native=<folder>`"), "{message}");
+    assert!(!message.contains("static-deps"), "{message}");
 }

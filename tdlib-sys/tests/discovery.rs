@@ -3,12 +3,18 @@
 //! and checks what it linked and what tdlib-sys told it through `DEP_TDJSON_*`.
 //!
 //! - the official prebuilt through `TDLIB_DIR`, `TDLIB_LIB_DIR`, pkg-config and the setup cache;
-//! - the `bundled` source build and the `static` feature, against `tests/fixture-td`, a small
-//!   CMake project laid out and built like TDLib (TDLib's own source is too big to build in CI);
+//! - the `bundled` source build and the `static` and `static-deps` features, against
+//!   `tests/fixture-td`, a small CMake project laid out and built like TDLib, with TDLib's
+//!   dependencies on OpenSSL, zlib and the C++ runtime (TDLib's own source is too big to build
+//!   in CI);
 //! - the failure messages, and the committed bindings against bindgen's output.
 //!
-//! Needs cargo, cmake, a C++ compiler, OpenSSL and zlib headers, pkg-config and libclang:
-//! `scripts/setup` installs them.
+//! Needs cargo, cmake, a C++ compiler, OpenSSL and zlib headers and static libraries,
+//! pkg-config and libclang: `scripts/setup` installs them.
+
+#[path = "../build/elf.rs"]
+#[allow(dead_code, reason = "only the NEEDED reader is used here")]
+mod elf;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -105,6 +111,8 @@ impl Build {
             if name.starts_with("TDLIB_")
                 || name.starts_with("PKG_CONFIG")
                 || name.starts_with("DEP_TDJSON")
+                || name.starts_with("OPENSSL_")
+                || name.starts_with("ZLIB_")
             {
                 command.env_remove(&*name);
             }
@@ -158,19 +166,73 @@ fn consumer_binary() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("discovery-target/debug/tdlib-sys-consumer")
 }
 
-/// The `NEEDED` entries of the consumer binary's dynamic section.
+/// The `NEEDED` entries of the consumer binary's dynamic section (`readelf -d ... | grep NEEDED`).
 fn needed_libraries() -> Vec<String> {
-    let output = Command::new("readelf")
-        .arg("--dynamic")
-        .arg(consumer_binary())
-        .output()
-        .expect("readelf runs");
-    assert!(output.status.success());
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| line.contains("(NEEDED)"))
-        .filter_map(|line| Some(line.split('[').nth(1)?.trim_end_matches(']').to_owned()))
-        .collect()
+    let bytes = std::fs::read(consumer_binary()).expect("the consumer was built");
+    elf::needed(&bytes).expect("the consumer is an ELF program")
+}
+
+/// Whether the program needs a shared library `name` (`libssl` matches `libssl.so.3`).
+fn needs(needed: &[String], name: &str) -> bool {
+    needed
+        .iter()
+        .any(|lib| lib.starts_with(&format!("{name}.so")))
+}
+
+/// The fixture's `getFixtureDigest` answers, computed by OpenSSL, zlib and the C++ runtime in
+/// the program (see tests/fixture-td/README.md).
+fn assert_fixture_digest(lines: &BTreeMap<String, String>) {
+    // SHA-256 and CRC-32 of "abc".
+    assert_eq!(
+        lines["digest"],
+        r#"{"@type":"fixtureDigest","sha256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","crc32":891568578,"deflated_size":11}"#
+    );
+    assert_eq!(
+        lines["digest_error"],
+        r#"{"@type":"error","code":400,"message":"Can't find field \"text\""}"#,
+        "a C++ exception thrown and caught inside the library"
+    );
+}
+
+/// glibc's `(major, minor)` version, from the C library this test runs with.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn glibc_version() -> (u32, u32) {
+    unsafe extern "C" {
+        fn gnu_get_libc_version() -> *const std::ffi::c_char;
+    }
+    // SAFETY: glibc returns a static NUL-terminated string such as "2.36".
+    let version = unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }
+        .to_string_lossy()
+        .into_owned();
+    let mut numbers = version.split('.').map(|part| part.parse().unwrap_or(0));
+    (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0))
+}
+
+/// Whether a `NEEDED` entry is part of the C library (glibc), which `static-deps` leaves
+/// dynamic; libgcc_s too, which Rust's standard library unwinds with. Before glibc 2.34,
+/// threads, `dlopen` and clocks lived in libraries of their own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn is_part_of_the_c_library(lib: &str) -> bool {
+    let always = ["libc.so.6", "libm.so.6", "libgcc_s.so.1"];
+    let before_2_34 = ["libpthread.so.0", "libdl.so.2", "librt.so.1"];
+    always.contains(&lib)
+        || (lib.starts_with("ld-linux") && lib.contains(".so."))
+        || (glibc_version() < (2, 34) && before_2_34.contains(&lib))
+}
+
+/// What `static-deps` promises: the consumer needs no shared library but the C library's.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn assert_needs_only_the_c_library() {
+    let needed = needed_libraries();
+    eprintln!("NEEDED with static-deps: {needed:?}");
+    let others: Vec<&String> = needed
+        .iter()
+        .filter(|lib| !is_part_of_the_c_library(lib))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "only the C library may stay dynamic; also needed: {others:?} (all: {needed:?})"
+    );
 }
 
 fn assert_real_tdlib(lines: &BTreeMap<String, String>) {
@@ -378,7 +440,7 @@ fn nothing_found_explains_everything() {
     );
     assert!(message.contains("scripts/setup"), "{message}");
     assert!(
-        message.contains("Features: static=off, pkg-config=off, bundled=off"),
+        message.contains("Features: static=off, static-deps=off, pkg-config=off, bundled=off"),
         "{message}"
     );
     assert!(message.contains("apt-get install cmake"), "{message}");
@@ -503,7 +565,99 @@ fn bundled_static_links_no_libtdjson() {
         .run();
     assert_fixture(&lines);
     assert_static(&lines);
+    assert_fixture_digest(&lines);
     assert_eq!(lines["dep_source"], "bundled");
+    // Without `static-deps` TDLib's dependencies stay shared libraries; the linker keeps only
+    // those the code really calls, so this also shows the fixture needs each of them.
+    let needed = needed_libraries();
+    for lib in ["libssl", "libcrypto", "libz", "libstdc++"] {
+        assert!(needs(&needed, lib), "{lib} in {needed:?}");
+    }
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bundled_static_deps_needs_only_the_c_library() {
+    let _serial = serial();
+    let lines = Build::new(&["bundled", "static-deps"])
+        .env("TDLIB_SRC_DIR", fixture_src())
+        .env("TDLIB_ALLOW_VERSION_MISMATCH", "1")
+        .run();
+    assert_fixture(&lines);
+    assert_static(&lines);
+    assert_fixture_digest(&lines);
+    assert_eq!(lines["dep_source"], "bundled");
+    assert_needs_only_the_c_library();
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn installed_static_deps_through_pkg_config() {
+    let prefix = installed_fixture();
+    let _serial = serial();
+    // pkg-config names OpenSSL, zlib and the C++ runtime (`-lssl ... -lstdc++`): `static-deps`
+    // links each of them from its archive instead.
+    let lines = Build::new(&["pkg-config", "static-deps"])
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .run();
+    assert_fixture(&lines);
+    assert_static(&lines);
+    assert_fixture_digest(&lines);
+    assert_eq!(lines["dep_source"], "pkg-config");
+    assert_needs_only_the_c_library();
+}
+
+#[test]
+fn static_deps_names_a_missing_archive_and_where_it_looked() {
+    let prefix = installed_fixture();
+    let _serial = serial();
+    // A folder named by a variable is the only place looked in, so an empty one stands for a
+    // system without OpenSSL's static libraries.
+    let empty = scratch("openssl-without-archives");
+    let message = Build::new(&["static-deps"])
+        .env("TDLIB_DIR", &prefix)
+        .env("OPENSSL_LIB_DIR", &empty)
+        .fail();
+    for expected in [
+        "could not find the static archives libssl.a, libcrypto.a, which the feature `static-deps` links into the program".to_owned(),
+        "libssl.a (OpenSSL) was looked for in:".to_owned(),
+        format!(
+            "- {} (from OPENSSL_LIB_DIR, the only place looked in while set): no libssl.a there",
+            empty.display()
+        ),
+        "Debian, Ubuntu: libssl-dev".to_owned(),
+        "Alpine: openssl-libs-static".to_owned(),
+        "set OPENSSL_LIB_DIR=<folder holding libssl.a and libcrypto.a>".to_owned(),
+        "$TARGET = ".to_owned(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} in:\n{message}");
+    }
+    // zlib and the C++ runtime were found where the distribution puts them.
+    assert!(!message.contains("libz.a ("), "{message}");
+    assert!(!message.contains("libstdc++.a ("), "{message}");
+}
+
+#[test]
+fn static_system_libs_variable_finds_the_distributions_archives() {
+    let prefix = installed_fixture();
+    let _serial = serial();
+    // The recipe the README used to give: `static=` entries without any `native=` folder.
+    let lines = Build::new(&["static"])
+        .env("TDLIB_DIR", &prefix)
+        .env(
+            "TDLIB_STATIC_SYSTEM_LIBS",
+            "static=ssl static=crypto static=z dl pthread",
+        )
+        .run();
+    assert_fixture(&lines);
+    assert_static(&lines);
+    assert_fixture_digest(&lines);
+    let needed = needed_libraries();
+    for lib in ["libssl", "libcrypto", "libz"] {
+        assert!(!needs(&needed, lib), "{lib} in {needed:?}");
+    }
+    // The variable replaces only the list before the C++ runtime, which `static` links dynamically.
+    assert!(needs(&needed, "libstdc++"), "{needed:?}");
 }
 
 #[test]

@@ -23,6 +23,16 @@ fn main() {
         "commit_hash={}",
         execute(r#"{"@type":"getOption","name":"commit_hash"}"#)
     );
+    // The fixture answers these with OpenSSL, zlib and the C++ runtime (a real TDLib with an
+    // error): the proof that a program linked with `static-deps` runs them.
+    println!(
+        "digest={}",
+        execute(r#"{"@type":"getFixtureDigest","text":"abc"}"#)
+    );
+    println!(
+        "digest_error={}",
+        execute(r#"{"@type":"getFixtureDigest"}"#)
+    );
     println!("linked_statically={}", tdlib_sys::LINKED_STATICALLY);
     for (key, value) in [
         ("version", env!("CONSUMER_DEP_VERSION")),

@@ -28,6 +28,14 @@ void log_message(int verbosity_level, const std::string &text);
 std::string sha256_hex(const std::string &data);
 unsigned crc32_of(const std::string &data);
 std::string module_path();
+struct Digest {
+  std::string sha256;  // hex
+  unsigned long crc32;
+  unsigned long deflated_size;
+};
+// SHA-256 with OpenSSL's EVP interface, CRC-32 and a deflate/inflate round trip with zlib,
+// formatted with iostreams; throws std::runtime_error when a library call fails.
+Digest digest_of(const std::string &data);
 
 // tdactor: queues of outgoing events; queue 0 is td_receive's, old API clients have their own.
 int actor_spawn(const std::string &name);
@@ -56,6 +64,9 @@ std::string api_test_int(long long value);
 std::string api_option_string(const std::string &value);
 std::string api_option_empty();
 std::string api_finish(std::string object, const std::string &extra, int client_id);
+std::string api_digest(const Digest &digest);
+// The string field `key` of a request; throws std::invalid_argument when it is missing.
+std::string api_required_string(const std::string &object, const std::string &key);
 
 // tdcore
 int core_create_client();

@@ -1,6 +1,8 @@
 #include "td/internal.h"
 
 #include <atomic>
+#include <exception>
+#include <stdexcept>
 
 namespace td {
 namespace {
@@ -23,6 +25,17 @@ std::string answer(const std::string &request, bool synchronous) {
     init_once();
     auto value = db_get(json_string(request, "name"));
     return value.empty() ? api_option_empty() : api_option_string(value);
+  }
+  if (synchronous && type == "getFixtureDigest") {
+    // Errors come as C++ exceptions thrown in tdapi and tdutils and caught here, so the C++
+    // runtime's unwinding is exercised across the libraries, as TDLib's code does.
+    try {
+      return api_digest(digest_of(api_required_string(request, "text")));
+    } catch (const std::invalid_argument &error) {
+      return api_error(400, error.what());
+    } catch (const std::exception &error) {
+      return api_error(500, error.what());
+    }
   }
   if (synchronous && type == "addLogMessage") {
     log_message(static_cast<int>(json_int(request, "verbosity_level")), json_string(request, "text"));

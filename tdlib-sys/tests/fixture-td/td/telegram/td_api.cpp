@@ -1,5 +1,7 @@
 #include "td/internal.h"
 
+#include <stdexcept>
+
 namespace td {
 namespace {
 std::string object(const std::string &type, const std::string &fields = {}) {
@@ -42,6 +44,20 @@ std::string api_finish(std::string object, const std::string &extra, int client_
     object += ",\"@client_id\":" + std::to_string(client_id);
   }
   return object + '}';
+}
+
+std::string api_digest(const Digest &digest) {
+  return object("fixtureDigest", ",\"sha256\":" + json_quote(digest.sha256) + ",\"crc32\":" +
+                                     std::to_string(digest.crc32) +
+                                     ",\"deflated_size\":" + std::to_string(digest.deflated_size));
+}
+
+std::string api_required_string(const std::string &object, const std::string &key) {
+  auto raw = json_raw(object, key);
+  if (raw.empty() || raw[0] != '"') {
+    throw std::invalid_argument("Can't find field \"" + key + "\"");
+  }
+  return json_string(object, key);
 }
 
 }  // namespace td
