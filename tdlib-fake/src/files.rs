@@ -47,6 +47,8 @@ pub struct FileState {
     pub uploaded_size: i64,
     /// Whether it is being uploaded.
     pub uploading: bool,
+    /// The bytes a download copies (see `ScriptFile::source`); zeros without it.
+    pub source: Option<std::path::PathBuf>,
 }
 
 impl FileState {
@@ -63,6 +65,7 @@ impl FileState {
             download: None,
             uploaded_size: 0,
             uploading: false,
+            source: file.source.clone(),
         }
     }
 
@@ -84,6 +87,7 @@ impl FileState {
             download: None,
             uploaded_size: 0,
             uploading: true,
+            source: None,
         }
     }
 
@@ -257,7 +261,8 @@ pub fn local_file(path: &str) -> Result<(String, i64), String> {
     Ok((canonical, size))
 }
 
-/// Writes the local copy of a downloaded file: `<directory>/documents/<name>`, `size` bytes,
+/// Writes the local copy of a downloaded file: `<directory>/documents/<name>`, `size` bytes
+/// (copied from `source`, or zeros),
 /// created under a temporary name and renamed, so that the path names a complete file as soon
 /// as it exists, also when clients share the directory. `part_tag` keeps the temporary names of
 /// concurrent writers apart. Returns the canonical path.
@@ -265,6 +270,7 @@ pub fn write_local_copy(
     directory: &Path,
     name: &str,
     size: i64,
+    source: Option<&Path>,
     part_tag: &str,
 ) -> Result<String, String> {
     let folder = directory.join("documents");
@@ -276,10 +282,13 @@ pub fn write_local_copy(
         std::fs::canonicalize(&folder).map_err(|error| failed("resolve", &folder, error))?;
     let target = folder.join(name);
     let part = folder.join(format!(".{name}.{part_tag}.part"));
-    // A sparse file: its bytes (zeros) cost no disk, whatever the scripted size.
-    std::fs::File::create(&part)
-        .and_then(|file| file.set_len(u64::try_from(size).unwrap_or_default()))
-        .map_err(|error| failed("write", &part, error))?;
+    match source {
+        Some(source) => std::fs::copy(source, &part).map(drop),
+        // A sparse file: its bytes (zeros) cost no disk, whatever the scripted size.
+        None => std::fs::File::create(&part)
+            .and_then(|file| file.set_len(u64::try_from(size).unwrap_or_default())),
+    }
+    .map_err(|error| failed("write", &part, error))?;
     std::fs::rename(&part, &target).map_err(|error| failed("rename into", &target, error))?;
     target
         .to_str()

@@ -61,6 +61,9 @@ pub struct ScriptFile {
     pub name: String,
     /// Whether a complete local copy exists from `setTdlibParameters` on.
     pub downloaded: bool,
+    /// A file whose bytes a download copies (a real picture, for a program that shows it);
+    /// without it, a download writes zeros.
+    pub source: Option<std::path::PathBuf>,
 }
 
 /// How a transfer moves: `steps` equal parts, `step` apart; the last part completes it.
@@ -334,18 +337,43 @@ fn script_files(top: &Map<String, Value>) -> Result<Vec<ScriptFile>, String> {
     for (index, value) in list(top, "files")?.iter().enumerate() {
         let path = format!("files[{index}]");
         let fields = object(value, &path)?;
-        known_keys(fields, &path, &["id", "size", "name", "downloaded"])?;
+        known_keys(
+            fields,
+            &path,
+            &["id", "size", "name", "downloaded", "source"],
+        )?;
+        let source = match fields.get("source") {
+            None => None,
+            Some(Value::String(source)) => Some(std::path::PathBuf::from(source)),
+            Some(_) => return Err(format!("{path}.source: expected the path of a file")),
+        };
+        let source_size = match &source {
+            Some(source) => Some(
+                std::fs::metadata(source)
+                    .map_err(|error| format!("{path}.source: {}: {error}", source.display()))?
+                    .len() as i64,
+            ),
+            None => None,
+        };
         let id = fields
             .get("id")
             .and_then(Value::as_i64)
             .and_then(|id| i32::try_from(id).ok())
             .filter(|id| *id > 0)
             .ok_or_else(|| format!("{path}.id: expected a positive int32"))?;
-        let size = fields
-            .get("size")
-            .and_then(Value::as_i64)
-            .filter(|size| *size > 0)
-            .ok_or_else(|| format!("{path}.size: expected a positive number of bytes"))?;
+        let size = match (fields.get("size"), source_size) {
+            (None, Some(size)) if size > 0 => size,
+            (Some(given), Some(size)) if given.as_i64() == Some(size) && size > 0 => size,
+            (_, Some(size)) => {
+                return Err(format!(
+                    "{path}.source: the file has {size} bytes; give no size, or this one (and not an empty file)"
+                ));
+            }
+            (given, None) => given
+                .and_then(Value::as_i64)
+                .filter(|size| *size > 0)
+                .ok_or_else(|| format!("{path}.size: expected a positive number of bytes"))?,
+        };
         let name = fields
             .get("name")
             .and_then(Value::as_str)
@@ -374,6 +402,7 @@ fn script_files(top: &Map<String, Value>) -> Result<Vec<ScriptFile>, String> {
             size,
             name: name.to_owned(),
             downloaded,
+            source,
         });
     }
     Ok(files)

@@ -576,7 +576,13 @@ impl Client {
     /// path.
     fn write_local_copy(&self, directory: &Path, file: &FileState) -> Result<String, String> {
         let part_tag = format!("{}-{}-{}", std::process::id(), self.id, file.id);
-        files::write_local_copy(directory, &file.name, file.size, &part_tag)
+        files::write_local_copy(
+            directory,
+            &file.name,
+            file.size,
+            file.source.as_deref(),
+            &part_tag,
+        )
     }
 
     /// Uploads a file being sent in the script's steps, each announced with `updateFile`, then

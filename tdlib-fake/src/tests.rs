@@ -1211,6 +1211,47 @@ fn local(output: &Value) -> &Value {
 }
 
 #[test]
+fn a_file_with_a_source_is_downloaded_with_its_bytes() {
+    let directory = TempDir::new("download-source");
+    let source = std::env::temp_dir().join(format!("fake-source-{}.bin", std::process::id()));
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(777).collect();
+    std::fs::write(&source, &bytes).unwrap();
+    let files = json!([{"id": 7, "name": "picture.png", "source": source.to_str().unwrap()}]);
+    let fake = TestClient::new(files_script(json!({"files": files})));
+    fake.log_in_with_files_in(&directory);
+    assert_eq!(
+        fake.answer(json!({"@type": "getFile", "file_id": 7}))["size"],
+        777
+    );
+    fake.send(download(7, true));
+    let done = loop {
+        let output: Value = serde_json::from_str(&fake.next_text()).unwrap();
+        if output["@type"] == "file" {
+            break output;
+        }
+    };
+    assert_eq!(
+        std::fs::read(done["local"]["path"].as_str().unwrap()).unwrap(),
+        bytes
+    );
+    // A size that disagrees with the source, or a source that is not there: script errors.
+    let wrong =
+        json!({"files": [{"id": 1, "name": "a", "size": 5, "source": source.to_str().unwrap()}]});
+    let error = script::load(&wrong, schema()).unwrap_err();
+    assert!(
+        error.starts_with("files[0].source: the file has 777 bytes"),
+        "{error}"
+    );
+    let missing = json!({"files": [{"id": 1, "name": "a", "source": "/nonexistent/x.png"}]});
+    let error = script::load(&missing, schema()).unwrap_err();
+    assert!(
+        error.starts_with("files[0].source: /nonexistent/x.png: "),
+        "{error}"
+    );
+    std::fs::remove_file(source).unwrap();
+}
+
+#[test]
 fn download_progress_is_monotonic_and_ends_with_a_real_file() {
     let directory = TempDir::new("download");
     let fake = TestClient::new(files_script(json!({})));

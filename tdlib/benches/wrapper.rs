@@ -247,6 +247,38 @@ async fn client_squares(path: Path, clients: usize, total: usize, in_flight: usi
     elapsed
 }
 
+/// The blocking face: `in_flight` threads, each sending its share of the requests one after
+/// another (a blocking request holds its thread: threads are how it has requests in flight).
+fn blocking_squares(total: usize, in_flight: usize) -> Duration {
+    let client = tdlib::blocking::Client::new().unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(in_flight + 1));
+    let workers: Vec<_> = (0..in_flight)
+        .map(|worker| {
+            let client = client.clone();
+            let start = start.clone();
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    start.wait();
+                    for i in (worker..total).step_by(in_flight) {
+                        let x = (i % 1000) as i32;
+                        let answer = client.send(functions::TestSquareInt { x }).unwrap();
+                        assert_eq!(answer.value, x * x);
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    start.wait();
+    let started = Instant::now();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let elapsed = started.elapsed();
+    client.close().unwrap();
+    elapsed
+}
+
 async fn client_strings(path: Path, payload: &str) -> Duration {
     let client = Client::new().unwrap();
     let started = Instant::now();
@@ -277,10 +309,21 @@ struct Table {
 }
 
 impl Table {
-    fn row(&mut self, workload: &str, unit: &str, raw: &Stats, typed: &Stats, json: &Stats) {
+    fn row(
+        &mut self,
+        workload: &str,
+        unit: &str,
+        raw: &Stats,
+        [typed, json]: [&Stats; 2],
+        blocking: Option<&Stats>,
+    ) {
         let cell = |s: &Stats| format!("{:.0} ({:.0}–{:.0})", s.median, s.min, s.max);
+        let (blocking_cell, blocking_ratio) = match blocking {
+            Some(stats) => (cell(stats), format!("{:.2}", stats.median / raw.median)),
+            None => ("–".to_owned(), "–".to_owned()),
+        };
         self.rows.push(format!(
-            "| {workload} | {unit} | {} | {} | {} | **{:.2}** | {:.2} |",
+            "| {workload} | {unit} | {} | {} | {} | {blocking_cell} | **{:.2}** | {:.2} | {blocking_ratio} |",
             cell(raw),
             cell(typed),
             cell(json),
@@ -322,12 +365,13 @@ fn b1(runtime: &tokio::runtime::Runtime, table: &mut Table) {
         })
     };
     let (b1_typed, b1_json) = (b1(Path::Typed), b1(Path::Json));
+    let b1_blocking = rounds(B1_REQUESTS, || blocking_squares(B1_REQUESTS, 1));
     table.row(
         "B1 latency: 20,000 sequential testSquareInt",
         "round trips/s",
         &b1_raw,
-        &b1_typed,
-        &b1_json,
+        [&b1_typed, &b1_json],
+        Some(&b1_blocking),
     );
 }
 
@@ -339,12 +383,13 @@ fn b2(runtime: &tokio::runtime::Runtime, table: &mut Table) {
         })
     };
     let (b2_typed, b2_json) = (b2(Path::Typed), b2(Path::Json));
+    let b2_blocking = rounds(B2_REQUESTS, || blocking_squares(B2_REQUESTS, IN_FLIGHT));
     table.row(
         "B2 throughput: 200,000 testSquareInt, 1,000 in flight",
         "requests/s",
         &b2_raw,
-        &b2_typed,
-        &b2_json,
+        [&b2_typed, &b2_json],
+        Some(&b2_blocking),
     );
 }
 
@@ -363,8 +408,8 @@ fn b3(runtime: &tokio::runtime::Runtime, table: &mut Table) {
         "B3: 20,000 sequential testCallString, 10 KiB",
         "round trips/s",
         &b3_raw,
-        &b3_typed,
-        &b3_json,
+        [&b3_typed, &b3_json],
+        None,
     );
 }
 
@@ -381,8 +426,8 @@ fn b4(runtime: &tokio::runtime::Runtime, table: &mut Table) {
         "B4: 8 clients × 50,000 testSquareInt, 1,000 in flight",
         "requests/s",
         &b4_raw,
-        &b4_typed,
-        &b4_json,
+        [&b4_typed, &b4_json],
+        None,
     );
 }
 
@@ -645,8 +690,10 @@ fn main() {
         "unpinned (2 CPUs)"
     };
     println!("\n### {title}\n");
-    println!("| workload | unit | raw median (min–max) | typed | json | typed/raw | json/raw |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| workload | unit | raw median (min–max) | typed | json | blocking | typed/raw | json/raw | blocking/raw |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     for row in &table.rows {
         println!("{row}");
     }
