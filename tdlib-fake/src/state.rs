@@ -827,8 +827,8 @@ impl Call<'_> {
             "checkAuthenticationPassword" => return self.check_password(&text("password")),
             "requestQrCodeAuthentication" => return self.request_qr_code(),
             _ if function.starts_with("test") => test_function(function, request),
-            "getMe" | "getChat" | "getMessage" | "loadChats" | "getChats" | "sendMessage"
-            | "resendMessages"
+            "getMe" | "getChat" | "getMessage" | "getChatHistory" | "loadChats" | "getChats"
+            | "sendMessage" | "resendMessages"
                 if self.state.auth != Auth::Ready =>
             {
                 error(401, "Unauthorized")
@@ -848,6 +848,7 @@ impl Call<'_> {
                     None => error(404, "Not Found"),
                 }
             }
+            "getChatHistory" => self.chat_history(request),
             "loadChats" => return self.load_chats(),
             "getChats" => {
                 let limit = usize::try_from(request["limit"].as_i64().unwrap_or_default())
@@ -1111,6 +1112,43 @@ impl Call<'_> {
         self.set_auth(Auth::WaitOtherDeviceConfirmation(link));
         self.answer(ok());
         self.client.spawn("qr", Client::confirm_qr);
+    }
+
+    /// `getChatHistory` from the stored messages (scripted history, updates, sent messages),
+    /// newest first, from `from_message_id` (0: the newest) on, as TDLib with `offset` 0 does.
+    fn chat_history(&self, request: &Value) -> Answer {
+        let chat_id = request["chat_id"].as_i64().unwrap_or_default();
+        if self.chat(chat_id).is_none() {
+            return error(400, "Chat not found");
+        }
+        let limit = request["limit"].as_i64().unwrap_or_default();
+        if limit <= 0 {
+            return error(400, "Parameter limit must be positive");
+        }
+        if request["offset"].as_i64().unwrap_or_default() != 0 {
+            return error(
+                400,
+                "fake TDLib: getChatHistory with an offset is not implemented",
+            );
+        }
+        let from = match request["from_message_id"].as_i64().unwrap_or_default() {
+            0 => i64::MAX,
+            id => id,
+        };
+        let mut messages: Vec<&Value> = self
+            .state
+            .messages
+            .iter()
+            .filter(|((chat, id), _)| *chat == chat_id && *id <= from)
+            .map(|(_, message)| message)
+            .collect();
+        messages.sort_by_key(|message| std::cmp::Reverse(message["id"].as_i64()));
+        messages.truncate(usize::try_from(limit.min(100)).unwrap_or_default());
+        Ok(json!({
+            "@type": "messages",
+            "total_count": messages.len(),
+            "messages": messages,
+        }))
     }
 
     fn load_chats(&mut self) {

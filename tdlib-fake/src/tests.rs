@@ -1635,6 +1635,25 @@ fn scripts_name_files_by_id() {
     );
     let message = fake.answer(json!({"@type": "getMessage", "chat_id": 10, "message_id": 6}));
     assert_eq!(message["content"]["document"]["document"]["size"], 1000);
+    // The chat's history: newest first, from a message on, the limit checked.
+    let history = |from: i64, limit: i64| {
+        fake.answer(
+            json!({"@type": "getChatHistory", "chat_id": 10, "from_message_id": from,
+                           "offset": 0, "limit": limit, "only_local": false}),
+        )
+    };
+    let ids = |answer: Value| -> Vec<i64> {
+        answer["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(history(0, 10)), [6, 5]);
+    assert_eq!(ids(history(5, 10)), [5]);
+    assert_eq!(ids(history(0, 1)), [6]);
+    assert_eq!(history(0, 0)["message"], "Parameter limit must be positive");
     assert_eq!(
         message["content"]["document"]["document"]["local"]["path"],
         ""
