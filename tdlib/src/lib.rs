@@ -24,6 +24,11 @@
 //!   affects with an error instead of leaving it waiting, and is reported by [`health`].
 //! - The whole typed API is generated from the schema of the linked TDLib: [`types`],
 //!   [`enums`], [`functions`], [`Object`] (see [`tdlib_types`]).
+//! - [`blocking`] (feature `blocking`, on by default): the same client for programs without an
+//!   async runtime, such as desktop apps: blocking calls, updates in `crossbeam-channel`
+//!   receivers.
+//! - [`transfer`]: downloads with progress ([`Client::download_file`]) and sent messages followed
+//!   until the server has them ([`Client::send_message`]), in both faces.
 //! - [`auth`] logs a client in ([`auth::authorize`] with an [`auth::Authenticator`]: a bot
 //!   token, or a user asked at the terminal, or your own).
 //! - [`ordered::for_each_by_key`] handles updates in order per chat while chats run
@@ -39,8 +44,9 @@
 //! to TDLib), `answer` (decoding what comes back) ← `logging`, `execute`, `raw` ← `subscription`
 //! and `state` (what subscribers and watchers see) ← `dispatcher` (the receive loop, the pending
 //! table, routing; its module docs describe the threading model) ← `client` (requests),
-//! `builder`, `shutdown` (close, [`CloseOnExit`]) ← `auth`, `ordered`. `timer` gives time limits
-//! without a runtime. The library itself is found and linked by [`tdlib_sys`].
+//! `builder`, `shutdown` (close, [`CloseOnExit`]) ← `transfer` (trackers fed on the receive
+//! thread) ← `blocking` (the blocking face over all of it), `auth`, `ordered`. `timer` gives time
+//! limits without a runtime. The library itself is found and linked by [`tdlib_sys`].
 
 mod answer;
 pub mod auth;
