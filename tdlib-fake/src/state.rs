@@ -88,6 +88,9 @@ struct State {
     flood_until: HashMap<i64, Instant>,
     next_temporary_id: i64,
     next_message_id: i64,
+    /// Messages whose file is being uploaded, by `(chat_id, temporary id)`: deleting one
+    /// cancels its upload.
+    uploading: std::collections::HashSet<(i64, i64)>,
     chats_loaded: bool,
     options: HashMap<String, Value>,
     /// The files the client knows: the script's and those it sent.
@@ -169,6 +172,7 @@ impl Client {
             send_failures: script.send_failures.iter().cloned().collect(),
             flood_until: HashMap::new(),
             next_temporary_id: FIRST_TEMPORARY_ID,
+            uploading: Default::default(),
             next_message_id: FIRST_MESSAGE_ID,
             chats_loaded: false,
             options: HashMap::new(),
@@ -586,23 +590,28 @@ impl Client {
     }
 
     /// Uploads a file being sent in the script's steps, each announced with `updateFile`, then
-    /// finishes sending `message`; stops if the client closes.
+    /// finishes sending `message`; stops if the client closes or the message is deleted.
     fn run_upload(self: &Arc<Self>, file_id: i32, message: Value) {
         let pacing = self.script.upload;
+        let key = (
+            message["chat_id"].as_i64().unwrap_or_default(),
+            message["id"].as_i64().unwrap_or_default(),
+        );
         let mut state = self.lock();
         for step in 1..=pacing.steps {
             let (guard, open) = self.sleep_until(state, Instant::now() + pacing.step);
             state = guard;
+            if !open || !state.uploading.contains(&key) {
+                return;
+            }
             let Some(file) = state.files.get_mut(&file_id) else {
                 return;
             };
-            if !open {
-                return;
-            }
             if step == pacing.steps {
                 file.finish_upload(self.id);
                 let update = file.update();
                 self.emit(&state, update);
+                state.uploading.remove(&key);
                 return self.finish_send(&mut state, message);
             }
             let size = part(0, file.size, step, pacing.steps);
@@ -828,7 +837,7 @@ impl Call<'_> {
             "requestQrCodeAuthentication" => return self.request_qr_code(),
             _ if function.starts_with("test") => test_function(function, request),
             "getMe" | "getChat" | "getMessage" | "getChatHistory" | "loadChats" | "getChats"
-            | "sendMessage" | "resendMessages"
+            | "sendMessage" | "resendMessages" | "deleteMessages"
                 if self.state.auth != Auth::Ready =>
             {
                 error(401, "Unauthorized")
@@ -868,6 +877,7 @@ impl Call<'_> {
             }
             "sendMessage" => return self.send_message(request),
             "resendMessages" => return self.resend_messages(request),
+            "deleteMessages" => return self.delete_messages(request),
             // TDLib answers null, that is 404, for a file it does not know.
             "getFile" => match self.state.files.get(&file_id(request)) {
                 Some(file) => Ok(file.object()),
@@ -1333,9 +1343,15 @@ impl Call<'_> {
     fn deliver(&mut self, pending: Value) {
         self.emit(json!({"@type": "updateNewMessage", "message": pending}));
         match files::uploading_file(&pending["content"], &self.state.files) {
-            Some(file_id) => self
-                .client
-                .spawn("upload", move |client| client.run_upload(file_id, pending)),
+            Some(file_id) => {
+                let key = (
+                    pending["chat_id"].as_i64().unwrap_or_default(),
+                    pending["id"].as_i64().unwrap_or_default(),
+                );
+                self.state.uploading.insert(key);
+                self.client
+                    .spawn("upload", move |client| client.run_upload(file_id, pending));
+            }
             None => self.client.finish_send(&mut self.state, pending),
         }
     }
@@ -1410,6 +1426,35 @@ impl Call<'_> {
                     error(400, "File download has failed or was canceled"),
                 );
             }
+        }
+        self.answer(ok());
+    }
+
+    /// `deleteMessages`: the messages are gone (`updateDeleteMessages`, permanent); a message
+    /// whose file is being uploaded is not sent (deleting it is how TDLib cancels a send).
+    fn delete_messages(&mut self, request: &Value) {
+        let chat_id = request["chat_id"].as_i64().unwrap_or_default();
+        if self.chat(chat_id).is_none() {
+            return self.answer(error(400, "Chat not found"));
+        }
+        let deleted: Vec<i64> = request["message_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_i64)
+            .filter(|id| {
+                let stored = self.state.messages.remove(&(chat_id, *id)).is_some();
+                self.state.uploading.remove(&(chat_id, *id)) || stored
+            })
+            .collect();
+        if !deleted.is_empty() {
+            self.emit(json!({
+                "@type": "updateDeleteMessages",
+                "chat_id": chat_id,
+                "message_ids": deleted,
+                "is_permanent": true,
+                "from_cache": false,
+            }));
         }
         self.answer(ok());
     }

@@ -46,11 +46,7 @@ enum Kind {
     Spawn,
     ReceiveFailed(String),
     Deadlock(&'static str),
-    TransferStopped {
-        file_id: i32,
-        done: u64,
-        total: u64,
-    },
+    TransferStopped(String),
 }
 
 /// What kind of failure an [`Error`] is, for matching. New kinds may be added.
@@ -78,8 +74,8 @@ pub enum ErrorKind {
     /// A blocking call was made on the receive thread (in a subscription filter), where it
     /// would wait for itself forever; it was refused.
     Deadlock,
-    /// A file transfer stopped before it completed: cancelled (by another part of the program,
-    /// or by TDLib) or failed.
+    /// A file transfer stopped before it completed: a download cancelled (by another part of the
+    /// program, or by TDLib) or failed, or a message deleted before it was sent.
     TransferStopped,
 }
 
@@ -171,13 +167,21 @@ impl Error {
         Error::new(Kind::Deadlock(call), None)
     }
 
-    pub(crate) fn transfer_stopped(file_id: i32, done: u64, total: u64) -> Error {
+    pub(crate) fn download_stopped(file_id: i32, done: u64, total: u64) -> Error {
         Error::new(
-            Kind::TransferStopped {
-                file_id,
-                done,
-                total,
-            },
+            Kind::TransferStopped(format!(
+                "the download of file {file_id} stopped at {done} of {total} bytes (cancelled or failed)"
+            )),
+            None,
+        )
+    }
+
+    pub(crate) fn message_deleted(chat_id: i64, message_id: i64) -> Error {
+        Error::new(
+            Kind::TransferStopped(format!(
+                "message {message_id} of chat {chat_id} was deleted before it was sent (which \
+                 cancels its upload)"
+            )),
             None,
         )
     }
@@ -198,7 +202,7 @@ impl Error {
             Kind::Spawn => ErrorKind::Spawn,
             Kind::ReceiveFailed(_) => ErrorKind::ReceiveFailed,
             Kind::Deadlock(_) => ErrorKind::Deadlock,
-            Kind::TransferStopped { .. } => ErrorKind::TransferStopped,
+            Kind::TransferStopped(_) => ErrorKind::TransferStopped,
         }
     }
 
@@ -311,14 +315,7 @@ impl fmt::Display for Error {
                 "{call} was called on TDLib's receive thread (in a subscription filter), where it \
                  would wait for itself forever"
             ),
-            Kind::TransferStopped {
-                file_id,
-                done,
-                total,
-            } => write!(
-                f,
-                "the transfer of file {file_id} stopped at {done} of {total} bytes (cancelled or failed)"
-            ),
+            Kind::TransferStopped(why) => f.write_str(why),
         }
     }
 }
@@ -345,15 +342,8 @@ impl fmt::Debug for Error {
             Kind::Deadlock(call) => {
                 debug.field("call", call);
             }
-            Kind::TransferStopped {
-                file_id,
-                done,
-                total,
-            } => {
-                debug
-                    .field("file_id", file_id)
-                    .field("done", done)
-                    .field("total", total);
+            Kind::TransferStopped(why) => {
+                debug.field("why", why);
             }
             Kind::Closed | Kind::Timeout | Kind::Spawn => {}
         }

@@ -679,8 +679,10 @@ pub(crate) enum End {
 /// any thread.
 ///
 /// The lists are copied on write: publishing takes a copy of the handles under the lock (two
-/// reference counts) and delivers without it, so that no code of a user (a filter, a waker)
-/// runs while the lock is held, and such code may subscribe or ask for [`crate::health`].
+/// reference counts) and delivers without it, so that no filter and no subscription's waker
+/// runs while the lock is held, and such code may subscribe or ask for [`crate::health`]. (The
+/// wakers of state watches are woken under it, when a state changes: a waker that subscribes
+/// synchronously, rather than waking a task, would wait for itself.)
 #[derive(Default)]
 pub(crate) struct Hub {
     inner: Mutex<HubInner>,

@@ -4,21 +4,23 @@
 //!
 //! A transfer is followed on the receive thread: the answer to its first request (a callback
 //! in the pending table) and the updates that concern it (`updateFile`,
-//! `updateMessageSendSucceeded`, `updateMessageSendFailed`, taken by a [`Sink`] of the client's
+//! `updateMessageSendSucceeded`, `updateMessageSendFailed`, taken by a sink of the client's
 //! hub) go through one tracker, which turns them into [`TransferEvent`]s. The answer is routed
 //! before any later output of TDLib, so no update of the transfer can come before the tracker
 //! knows what to look for. The events go to a queue the async face reads ([`Download`],
 //! [`OutgoingMessage`]), or to a channel the blocking face reads.
 //!
 //! Downloads of one file share TDLib's download, as TDLib has one per file: the first starts
-//! it (`downloadFile`), the others join it (`getFile` for the current state), and the last one
-//! dropped before the download completed cancels it (`cancelDownloadFile`).
+//! it (`downloadFile`), the others join it while it runs (`getFile` for the current state; a
+//! download that ended is not joined, a new one starts), and the last one dropped before the
+//! download completed cancels it (`cancelDownloadFile`), unless a newer download of the file
+//! runs by then.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -122,26 +124,34 @@ impl<K: Tracker> Follow<K> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Feeds the tracker and forwards its events; the first `Done` or `Failed` ends it.
+    /// Feeds the tracker and forwards its events; the first `Done` or `Failed` ends it. The
+    /// events are handed over after the lock is released: handing over wakes a waiting task,
+    /// whose waker is users' code and may drop the transfer (which takes the lock).
     fn feed(&self, step: impl FnOnce(&mut FollowState<K>, &mut Vec<TransferEvent<K::Done>>)) {
-        let mut state = self.lock();
-        if state.ended {
-            return;
-        }
         let mut events = Vec::new();
-        step(&mut state, &mut events);
-        for event in events {
-            let last = !matches!(event, TransferEvent::Progress(_));
-            if !self.output.send(event) {
-                state.ended = true;
+        {
+            let mut state = self.lock();
+            if state.ended {
+                return;
             }
-            if last {
+            step(&mut state, &mut events);
+            if let Some(last) = events
+                .iter()
+                .position(|event| !matches!(event, TransferEvent::Progress(_)))
+            {
+                events.truncate(last + 1);
                 state.ended = true;
-                break;
+                self.wanted.store(false, Ordering::Release);
             }
         }
-        if state.ended {
-            self.wanted.store(false, Ordering::Release);
+        let ended = self.is_ended();
+        for event in events {
+            if !self.output.send(event) {
+                self.abandon();
+                return;
+            }
+        }
+        if ended {
             self.output.close();
         }
     }
@@ -249,8 +259,8 @@ fn file_total(file: &types::File) -> u64 {
 /// Follows one download by the file's states.
 struct DownloadTracker {
     file_id: i32,
-    /// The lease's flag (not the lease: the receive thread must never drop one, see `Lease`).
-    completed: Arc<AtomicBool>,
+    /// The lease's flags (not the lease: the receive thread must never drop one, see `Lease`).
+    flags: Arc<LeaseFlags>,
     last: Progress,
 }
 
@@ -258,7 +268,8 @@ impl DownloadTracker {
     fn on_file(&mut self, file: &types::File, events: &mut Vec<TransferEvent<Downloaded>>) {
         let progress = download_progress(file);
         if file.local.is_downloading_completed {
-            self.completed.store(true, Ordering::Release);
+            self.flags.completed.store(true, Ordering::Release);
+            self.flags.running.store(false, Ordering::Release);
             let done = Progress {
                 done: progress.done.max(progress.total),
                 total: progress.total,
@@ -273,7 +284,8 @@ impl DownloadTracker {
             return;
         }
         if !file.local.is_downloading_active {
-            events.push(TransferEvent::Failed(Error::transfer_stopped(
+            self.flags.running.store(false, Ordering::Release);
+            events.push(TransferEvent::Failed(Error::download_stopped(
                 self.file_id,
                 progress.done,
                 progress.total,
@@ -297,7 +309,10 @@ impl Tracker for DownloadTracker {
     fn on_answer(&mut self, text: &str, events: &mut Vec<TransferEvent<Downloaded>>) {
         match answer::decode::<types::File>(text) {
             Ok(file) => self.on_file(&file, events),
-            Err(error) => events.push(TransferEvent::Failed(error)),
+            Err(error) => {
+                self.flags.running.store(false, Ordering::Release);
+                events.push(TransferEvent::Failed(error));
+            }
         }
     }
 
@@ -314,7 +329,17 @@ impl Tracker for DownloadTracker {
 pub(crate) struct Lease {
     entry: Arc<ClientEntry>,
     file_id: i32,
-    completed: Arc<AtomicBool>,
+    flags: Arc<LeaseFlags>,
+}
+
+/// What the trackers of a download tell its lease.
+#[derive(Default)]
+struct LeaseFlags {
+    /// The file is complete: nothing to cancel.
+    completed: AtomicBool,
+    /// TDLib's download runs (false once a tracker saw it end): a new download of the file
+    /// starts a new one instead of joining it.
+    running: AtomicBool,
 }
 
 /// The downloads of a client that run, by file id.
@@ -323,14 +348,16 @@ pub(crate) type Leases = Mutex<HashMap<i32, Weak<Lease>>>;
 impl Drop for Lease {
     fn drop(&mut self) {
         let mut leases = lock(&self.entry.downloads);
-        // A new download of the file may have replaced this one already.
+        // A new download of the file may have started meanwhile (this one had ended, or its
+        // last handle was being dropped): it is not cancelled.
         if leases
             .get(&self.file_id)
-            .is_some_and(|lease| lease.strong_count() == 0)
+            .is_some_and(|lease| lease.strong_count() > 0)
         {
-            leases.remove(&self.file_id);
+            return;
         }
-        if !self.completed.load(Ordering::Acquire) && self.entry.is_open() {
+        leases.remove(&self.file_id);
+        if !self.flags.completed.load(Ordering::Acquire) && self.entry.is_open() {
             // Under the lock: a new download of the file is sent after the cancellation.
             if let Ok(body) = Body::typed(functions::CancelDownloadFile {
                 file_id: self.file_id,
@@ -357,14 +384,20 @@ pub(crate) fn download(
 ) -> Transfer {
     let entry = client.entry();
     let mut leases = lock(&entry.downloads);
-    let running = leases.get(&file_id).and_then(Weak::upgrade);
+    let running = leases
+        .get(&file_id)
+        .and_then(Weak::upgrade)
+        .filter(|lease| lease.flags.running.load(Ordering::Acquire));
     let (lease, request) = match running {
         Some(lease) => (lease, Body::typed(functions::GetFile { file_id })),
         None => {
             let lease = Arc::new(Lease {
                 entry: entry.clone(),
                 file_id,
-                completed: Arc::default(),
+                flags: Arc::new(LeaseFlags {
+                    completed: AtomicBool::new(false),
+                    running: AtomicBool::new(true),
+                }),
             });
             leases.insert(file_id, Arc::downgrade(&lease));
             let request = Body::typed(functions::DownloadFile {
@@ -379,7 +412,7 @@ pub(crate) fn download(
     };
     let tracker = DownloadTracker {
         file_id,
-        completed: lease.completed.clone(),
+        flags: lease.flags.clone(),
         last: Progress::default(),
     };
     let follow = Follow::new(tracker, output);
@@ -387,12 +420,14 @@ pub(crate) fn download(
         move |update: &Update| matches!(update, Update::File(update) if update.file.id == file_id),
     );
     // Sent under the lock, so that TDLib sees the joining `getFile` after the `downloadFile`
-    // it joins, and a new `downloadFile` after the cancellation of an earlier one.
+    // it joins, and a new `downloadFile` after the cancellation of an earlier one. A download
+    // that ended (completed, failed, cancelled elsewhere) is not joined: a new one starts.
     start(entry, &follow, filter, request);
     drop(leases);
     Transfer {
         follow,
         _lease: Some(lease),
+        pending_id: None,
     }
 }
 
@@ -413,10 +448,13 @@ pub fn file_of(content: &MessageContent) -> Option<&types::File> {
 }
 
 /// Follows a message from `sendMessage`'s answer (a temporary id) to
-/// `updateMessageSendSucceeded` or `updateMessageSendFailed`, and its file's upload.
+/// `updateMessageSendSucceeded`, `updateMessageSendFailed` or its deletion (which cancels it),
+/// and its file's upload.
 struct SendTracker {
     /// The temporary id, from the answer.
     pending_id: i64,
+    /// The same, for the user's handle ([`OutgoingMessage::pending_message_id`]).
+    shown_id: Arc<AtomicI64>,
     /// The file being uploaded, if any.
     file_id: Option<i32>,
     last: Progress,
@@ -437,6 +475,7 @@ impl Tracker for SendTracker {
             )),
             Some(_) => {
                 self.pending_id = message.id;
+                self.shown_id.store(message.id, Ordering::Release);
                 self.file_id = file_of(&message.content).map(|file| file.id);
             }
         }
@@ -457,6 +496,16 @@ impl Tracker for SendTracker {
                 events.push(TransferEvent::Failed(Error::tdlib(
                     failed.error.code,
                     failed.error.message.clone(),
+                )));
+            }
+            // Deleting a message being sent is how it is cancelled: TDLib then sends neither
+            // success nor failure.
+            Update::DeleteMessages(deleted)
+                if deleted.is_permanent && deleted.message_ids.contains(&self.pending_id) =>
+            {
+                events.push(TransferEvent::Failed(Error::message_deleted(
+                    deleted.chat_id,
+                    self.pending_id,
                 )));
             }
             Update::File(update) if Some(update.file.id) == self.file_id => {
@@ -481,8 +530,10 @@ pub(crate) fn send_message(
     output: Box<dyn Output<types::Message>>,
 ) -> Transfer {
     let chat_id = request.chat_id;
+    let shown_id = Arc::new(AtomicI64::new(0));
     let tracker = SendTracker {
         pending_id: 0,
+        shown_id: shown_id.clone(),
         file_id: None,
         last: Progress::default(),
     };
@@ -492,6 +543,9 @@ pub(crate) fn send_message(
     let filter: Filter = Arc::new(move |update: &Update| match update {
         Update::MessageSendSucceeded(sent) => sent.message.chat_id == chat_id,
         Update::MessageSendFailed(failed) => failed.message.chat_id == chat_id,
+        Update::DeleteMessages(deleted) => {
+            deleted.chat_id == chat_id && deleted.is_permanent && !deleted.from_cache
+        }
         Update::File(update) => {
             update.file.remote.is_uploading_active || update.file.remote.is_uploading_completed
         }
@@ -501,6 +555,7 @@ pub(crate) fn send_message(
     Transfer {
         follow,
         _lease: None,
+        pending_id: Some(shown_id),
     }
 }
 
@@ -509,11 +564,19 @@ pub(crate) fn send_message(
 pub(crate) struct Transfer {
     follow: Arc<dyn Abandon>,
     _lease: Option<Arc<Lease>>,
+    /// A sent message's temporary id, once TDLib has answered.
+    pending_id: Option<Arc<AtomicI64>>,
 }
 
 impl Transfer {
     pub(crate) fn is_ended(&self) -> bool {
         self.follow.is_ended()
+    }
+
+    /// The temporary id of a message being sent, once TDLib has given it.
+    pub(crate) fn pending_message_id(&self) -> Option<i64> {
+        let id = self.pending_id.as_ref()?.load(Ordering::Acquire);
+        (id != 0).then_some(id)
     }
 }
 
@@ -646,7 +709,9 @@ impl Stream for Download {
 
 /// A message being sent (async): a [`Stream`] of [`TransferEvent`]s (upload progress for a
 /// file) that ends with the message as the server has it (`Done`, with its final id) or with
-/// why it was not sent (`Failed`, TDLib's error, with [`Error::retry_after`] for flood waits).
+/// why it was not sent (`Failed`: TDLib's error, with [`Error::retry_after`] for flood waits; or
+/// [`ErrorKind::TransferStopped`](crate::ErrorKind::TransferStopped) if the message was deleted
+/// before it was sent, which is how a send is cancelled).
 pub struct OutgoingMessage {
     queue: Arc<EventQueue<types::Message>>,
     finished: bool,
@@ -662,6 +727,14 @@ impl fmt::Debug for OutgoingMessage {
 }
 
 impl OutgoingMessage {
+    /// The message's temporary id while it is being sent, once TDLib has answered the request
+    /// (it also comes in `updateNewMessage`). Deleting the message with it (`deleteMessages`)
+    /// cancels the send; this then ends with
+    /// [`ErrorKind::TransferStopped`](crate::ErrorKind::TransferStopped).
+    pub fn pending_message_id(&self) -> Option<i64> {
+        self._transfer.pending_message_id()
+    }
+
     /// Waits for the end, skipping progress: the sent message, or why it was not sent.
     pub async fn finish(mut self) -> Result<types::Message, Error> {
         finish(&mut self).await

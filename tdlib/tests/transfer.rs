@@ -48,6 +48,9 @@ trait Face {
     fn events(&self, download: &mut Self::Download) -> Vec<TransferEvent<Downloaded>>;
     fn send(&self, request: functions::SendMessage) -> Self::Outgoing;
     fn sent_events(&self, outgoing: &mut Self::Outgoing) -> Vec<TransferEvent<types::Message>>;
+    fn pending_id(&self, outgoing: &Self::Outgoing) -> Option<i64>;
+    /// Any other request, its answer ignored (the fake checks it).
+    fn request<F: tdlib::codec::Function>(&self, request: F);
     fn close(&self);
 }
 
@@ -77,6 +80,12 @@ impl Face for Async {
                 .await
                 .expect("no hang")
         })
+    }
+    fn pending_id(&self, outgoing: &Self::Outgoing) -> Option<i64> {
+        outgoing.pending_message_id()
+    }
+    fn request<F: tdlib::codec::Function>(&self, request: F) {
+        self.1.block_on(self.0.send(request)).unwrap();
     }
     fn close(&self) {
         self.1.block_on(self.0.close()).unwrap();
@@ -111,6 +120,12 @@ impl Face for Blocking {
     }
     fn sent_events(&self, outgoing: &mut Self::Outgoing) -> Vec<TransferEvent<types::Message>> {
         drain(outgoing.events())
+    }
+    fn pending_id(&self, outgoing: &Self::Outgoing) -> Option<i64> {
+        outgoing.pending_message_id()
+    }
+    fn request<F: tdlib::codec::Function>(&self, request: F) {
+        self.0.send(request).unwrap();
     }
     fn close(&self) {
         self.0.close().unwrap();
@@ -262,6 +277,72 @@ fn uploads<F: Face>(face: F) {
     face.close();
 }
 
+fn upload(path: &std::path::Path) -> functions::SendMessage {
+    let document = enums::InputMessageContent::InputMessageDocument(types::InputMessageDocument {
+        document: Box::new(types::InputDocument {
+            document: enums::InputFile::Local(types::InputFileLocal {
+                path: path.display().to_string(),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    functions::SendMessage {
+        chat_id: CHAT,
+        input_message_content: Box::new(document),
+        ..Default::default()
+    }
+}
+
+/// Deleting a message being sent cancels it (TDLib then sends neither success nor failure):
+/// the send ends with `TransferStopped`, not never.
+fn cancelled_send<F: Face>(face: F) {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cancelled.txt");
+    std::fs::write(&path, vec![b'y'; 20_000]).unwrap();
+    let mut outgoing = face.send(upload(&path));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let pending = loop {
+        if let Some(id) = face.pending_id(&outgoing) {
+            break id;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "TDLib answered with a temporary id"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    face.request(functions::DeleteMessages {
+        chat_id: CHAT,
+        message_ids: vec![pending],
+        revoke: true,
+    });
+    let (_, end) = progress_then_end(face.sent_events(&mut outgoing));
+    let error = end.unwrap_err();
+    assert_eq!(error.kind(), tdlib::ErrorKind::TransferStopped, "{error}");
+    face.close();
+}
+
+/// A download that ended (cancelled elsewhere) is not joined by a new one while its handle is
+/// kept: the new one starts TDLib's download again and completes.
+fn a_new_download_after_an_ended_one<F: Face>(face: F) {
+    let mut first = face.download(PHOTO);
+    std::thread::sleep(Duration::from_millis(50));
+    face.request(functions::CancelDownloadFile {
+        file_id: PHOTO,
+        only_if_pending: false,
+    });
+    let (_, end) = progress_then_end(face.events(&mut first));
+    assert_eq!(end.unwrap_err().kind(), tdlib::ErrorKind::TransferStopped);
+    let mut second = face.download(PHOTO);
+    let (_, end) = progress_then_end(face.events(&mut second));
+    assert_eq!(
+        std::fs::metadata(end.unwrap().path).unwrap().len(),
+        PHOTO_SIZE
+    );
+    drop((first, second));
+    face.close();
+}
+
 fn count(fake: &tdlib_fake_harness::Fake, function: &str) -> usize {
     fake.requests()
         .iter()
@@ -310,5 +391,12 @@ on_both_faces! {
     };
     sent_messages_end_with_the_server_id: uploads, |fake| {
         assert_eq!(count(fake, "sendMessage"), 3);
+    };
+    a_send_cancelled_by_deleting_its_message_ends: cancelled_send, |fake| {
+        assert_eq!(count(fake, "deleteMessages"), 1);
+    };
+    an_ended_download_is_not_joined: a_new_download_after_an_ended_one, |fake| {
+        assert_eq!(count(fake, "downloadFile"), 2, "the second started a new download");
+        assert_eq!(count(fake, "getFile"), 0);
     };
 }

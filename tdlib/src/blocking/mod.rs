@@ -27,10 +27,11 @@
 //! # Threads
 //!
 //! A blocking call parks the calling thread until the receive thread hands it the answer; no
-//! runtime and no extra thread is involved. Blocking calls made on the receive thread itself
-//! (in a subscription filter) would wait for themselves, and fail at once with
-//! [`ErrorKind::Deadlock`](crate::ErrorKind::Deadlock). Calling them on an async runtime's
-//! thread works but holds that thread.
+//! runtime and no extra thread is involved. Blocking calls of this module made on the receive
+//! thread itself (in a subscription filter) would wait for themselves, and fail at once with
+//! [`ErrorKind::Deadlock`](crate::ErrorKind::Deadlock); waiting there on one of the client's
+//! channels (`recv` in a filter) cannot be caught and would wait forever: filters must not wait.
+//! Calling blocking functions on an async runtime's thread works but holds that thread.
 
 mod channel;
 mod transfer;
@@ -39,6 +40,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::Duration;
@@ -275,34 +277,72 @@ pub(crate) fn wait_guard(call: &'static str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Wakes a parked thread.
-struct Unpark(Thread);
+/// Wakes a parked thread, and says so in a flag: an unpark alone can be taken by another wait
+/// on the same thread (a channel's, a lock's), and the wake-up would be lost.
+struct Unpark {
+    thread: Thread,
+    woken: AtomicBool,
+}
 
 impl Wake for Unpark {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
     }
+}
+
+fn unparker() -> Arc<Unpark> {
+    Arc::new(Unpark {
+        thread: std::thread::current(),
+        woken: AtomicBool::new(false),
+    })
 }
 
 thread_local! {
     /// This thread's waker, made once: a blocking request allocates nothing for waiting.
-    static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    static UNPARK: Arc<Unpark> = unparker();
+    /// Whether a `block_on` runs on this thread: one inside it (a blocking call in a future it
+    /// polls) gets a waker of its own, or it could take the outer one's wake-up.
+    static BLOCKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Polls `future` on this thread, parking between polls. A spurious unpark only costs a poll.
+/// Clears the nesting mark when the outermost `block_on` ends (also by unwinding).
+struct Outermost(bool);
+
+impl Drop for Outermost {
+    fn drop(&mut self) {
+        if self.0 {
+            let _ = BLOCKING.try_with(|blocking| blocking.set(false));
+        }
+    }
+}
+
+/// Polls `future` on this thread, parking until it is woken. A spurious wake-up only costs a
+/// poll.
 fn block_on<F: Future>(future: F) -> F::Output {
+    let outermost = BLOCKING
+        .try_with(|blocking| !blocking.replace(true))
+        .unwrap_or(false);
+    let _mark = Outermost(outermost);
+    // Nested, or while the thread's locals are being destroyed (a blocking call in a `Drop` of
+    // one): a waker of its own.
+    let unpark = match outermost {
+        true => UNPARK.try_with(Arc::clone).unwrap_or_else(|_| unparker()),
+        false => unparker(),
+    };
+    let waker = Waker::from(unpark.clone());
+    let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
-    WAKER.with(|waker| {
-        let mut cx = Context::from_waker(waker);
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        while !unpark.woken.swap(false, Ordering::AcqRel) {
             std::thread::park();
         }
-    })
+    }
 }

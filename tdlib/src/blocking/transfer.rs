@@ -40,7 +40,7 @@ fn channel<T: Send + 'static>() -> (Box<dyn Output<T>>, Receiver<TransferEvent<T
 }
 
 /// A download (blocking face): its [`TransferEvent`]s in a channel ([`Download::events`]),
-/// which disconnects after the first `Done` or `Failed`. Dropping it stops following the
+/// which disconnects after the first `Done` or `Failed` (or when the `Download` is dropped). Dropping it stops following the
 /// download; the last one of a file dropped before the download completed cancels it
 /// (`cancelDownloadFile`).
 pub struct Download {
@@ -100,6 +100,12 @@ impl Download {
 }
 
 impl OutgoingMessage {
+    /// The message's temporary id while it is being sent, once TDLib has answered (see
+    /// [`crate::transfer::OutgoingMessage::pending_message_id`]).
+    pub fn pending_message_id(&self) -> Option<i64> {
+        self.transfer.pending_message_id()
+    }
+
     /// The channel of its events, for `try_recv` in an event loop or `select!`.
     pub fn events(&self) -> &Receiver<TransferEvent<types::Message>> {
         &self.events

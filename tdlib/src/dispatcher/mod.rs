@@ -24,6 +24,14 @@
 //!     `Arc`) for each subscription that wants it;
 //!   - anything else (an answer TDLib could not match to a request, which the checks before
 //!     `td_send` are there to prevent) is counted and logged, never published.
+//!   - an answer to a request of this crate's own transfers ([`crate::transfer`]) goes to a
+//!     callback instead of a waiting task: it runs on this thread, before any later output is
+//!     routed (so the transfer knows what to look for in the updates that follow), decodes the
+//!     answer here, and is run even if its transfer was dropped meanwhile (with nothing left to
+//!     tell). Transfers and the channels of the blocking face take their updates through sinks
+//!     of the client's hub, like subscriptions.
+//! - After each output, the thread retries work a sink could not do when it took an update:
+//!   telling the reader of a full channel how many updates it missed once it has made room.
 //! - When a client reports `authorizationStateClosed`, it refuses new requests and its requests
 //!   still pending end with `Closed` (before anyone hears of it), then the update is published
 //!   and its subscriptions end, then it is removed (the last two even if publishing panics).
@@ -290,7 +298,9 @@ impl Dispatcher {
 
     /// Forgets a request whose future was dropped (or answered: then this does nothing).
     pub(crate) fn forget(&self, extra: u64) {
-        lock(&self.pending).remove(&extra);
+        let forgotten = lock(&self.pending).remove(&extra);
+        // Outside the lock: a forgotten callback runs when it is dropped.
+        drop(forgotten);
     }
 
     /// Sends a request whose answer nobody waits for; it carries an `@extra` like every request,
