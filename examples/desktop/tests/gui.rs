@@ -38,30 +38,24 @@ fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
-/// Starts Xvfb on a free display number.
+/// Starts Xvfb on a display number it picks itself (free, also when tests run in parallel).
 fn virtual_screen() -> (Running, String) {
-    let first = 90 + std::process::id() % 100;
-    for number in first..first + 50 {
-        if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
-            continue;
-        }
-        let display = format!(":{number}");
-        let child = tool("Xvfb")
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let running = Running(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
-                return (running, display);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    let mut child = tool("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Xvfb writes the display number, then a newline, once it accepts connections.
+    let mut stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut number = String::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+        number.push(char::from(byte[0]));
     }
-    panic!("Xvfb did not start");
+    assert!(!number.is_empty(), "Xvfb did not start");
+    (running, format!(":{}", number.trim()))
 }
 
 fn xdotool(display: &str, args: &[&str]) {
@@ -184,41 +178,68 @@ fn script(photo: &Path) -> serde_json::Value {
     })
 }
 
-#[test]
-fn logs_in_shows_chats_and_photos_and_sends_a_typed_message_on_a_virtual_screen() {
-    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("desktop-gui");
+/// A scratch folder for one test's pictures.
+fn scratch(name: &str) -> PathBuf {
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
-    let photo = scratch.join("magenta.png");
-    image::RgbImage::from_pixel(64, 64, image::Rgb([255, 0, 255])).save(&photo).unwrap();
-    let fake = Fake::new("desktop-gui", &script(&photo));
-    let shot = scratch.join("screenshot.png");
+    scratch
+}
 
-    let (_screen, display) = virtual_screen();
+/// Starts the app on `display` against `fake`, and waits for its window, which gets the
+/// keyboard (without a window manager nothing else gives it).
+fn launch(fake: &Fake, display: &str) -> Running {
     let mut app = Command::new(env!("CARGO_BIN_EXE_tdlib-desktop"));
     fake.configure(&mut app);
-    app.env("DISPLAY", &display)
+    app.env("DISPLAY", display)
         .env("TDLIB_API_ID", "94575")
         .env("TDLIB_API_HASH", "0123456789abcdef0123456789abcdef")
         .env("TDLIB_DATA_DIR", fake.dir())
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .env_remove("TDLIB_BOT_TOKEN")
         .env_remove("WAYLAND_DISPLAY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut app = Running(app.spawn().unwrap());
-    let limit = Duration::from_secs(60);
-
-    // The window appears; without a window manager, the keyboard goes where the pointer is.
+    let app = Running(app.spawn().unwrap());
     let found = tool("timeout")
         .args(["30", "xdotool", "search", "--sync", "--onlyvisible", "--name", "TDLib desktop"])
         .args(["windowfocus", "--sync"])
-        .env("DISPLAY", &display)
+        .env("DISPLAY", display)
         .output()
         .unwrap();
     assert!(found.status.success(), "no window: {}", String::from_utf8_lossy(&found.stderr));
-    xdotool(&display, &["mousemove", "640", "400"]);
+    xdotool(display, &["mousemove", "640", "400"]);
+    app
+}
+
+/// Quits with Ctrl+Q and checks that the app closed its client and exited cleanly.
+fn quit(mut app: Running, display: &str, fake: &Fake) {
+    xdotool(display, &["key", "ctrl+q"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = app.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the app did not exit after ctrl+q");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    app.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(fake.requests().iter().any(|logged| logged.request_type() == "close"));
+    assert_eq!(fake.script_errors(), Vec::<String>::new());
+}
+
+#[test]
+fn logs_in_shows_chats_and_photos_and_sends_a_typed_message_on_a_virtual_screen() {
+    let scratch = scratch("desktop-gui");
+    let photo = scratch.join("magenta.png");
+    image::RgbImage::from_pixel(64, 64, image::Rgb([255, 0, 255])).save(&photo).unwrap();
+    let fake = Fake::new("desktop-gui", &script(&photo));
+    let shot = scratch.join("screenshot.png");
+    let (_screen, display) = virtual_screen();
+    let app = launch(&fake, &display);
+    let limit = Duration::from_secs(60);
 
     // Log in as a person does: the phone number, then the code.
     wait_for_screen(&display, &shot, "the phone prompt", limit, |words, _| {
@@ -271,18 +292,46 @@ fn logs_in_shows_chats_and_photos_and_sends_a_typed_message_on_a_virtual_screen(
     println!("screenshot: {}", kept.display());
 
     // Ctrl+Q closes the window, and the app closes its client before it exits.
-    xdotool(&display, &["key", "ctrl+q"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = app.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the app did not exit after ctrl+q");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    app.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(status.success(), "{status}: {stderr}");
-    assert!(fake.requests().iter().any(|logged| logged.request_type() == "close"));
-    assert_eq!(fake.script_errors(), Vec::<String>::new());
+    quit(app, &display, &fake);
+}
+
+/// The QR login: the code is drawn in the window (black modules on white), and once the other
+/// device confirms, the chats are shown.
+#[test]
+fn logs_in_with_a_qr_code_drawn_in_the_window() {
+    let scratch = scratch("desktop-gui-qr");
+    let mut script = script(&scratch.join("unused.png"));
+    script["login"] = json!({"phone_number": PHONE, "qr": true, "qr_confirm_ms": 4000});
+    script["files"] = json!([]);
+    script["history"] = json!([]);
+    let fake = Fake::new("desktop-gui-qr", &script);
+    let shot = scratch.join("screenshot.png");
+    let (_screen, display) = virtual_screen();
+    let app = launch(&fake, &display);
+    let limit = Duration::from_secs(60);
+    let words = wait_for_screen(&display, &shot, "the QR button", limit, |words, _| {
+        has_words(words, &["QR"])
+    });
+    let button = words.iter().find(|word| word.text.contains("QR")).unwrap().center;
+    xdotool(&display, &["mousemove", &button.0.to_string(), &button.1.to_string(), "click", "1"]);
+    wait_for_screen(&display, &shot, "a QR code", limit, |words, shot| {
+        has_words(words, &["Scan"]) && black_pixels(shot) > 10_000
+    });
+    std::fs::copy(&shot, scratch.join("qr.png")).unwrap();
+    wait_for_screen(&display, &shot, "the chat list after the QR login", limit, |words, _| {
+        has_words(words, &["Alice", "Carol"])
+    });
+    quit(app, &display, &fake);
+}
+
+/// How many pixels of the screenshot are pure black (a QR code's modules; the window's text is
+/// antialiased, and the screen outside the window is not counted: it is the only other black).
+fn black_pixels(shot: &Path) -> usize {
+    let image = image::open(shot).unwrap().into_rgb8();
+    let (width, height) = image.dimensions();
+    // The window is 960 x 640 at the top left.
+    (0..height.min(640))
+        .flat_map(|y| (0..width.min(960)).map(move |x| (x, y)))
+        .filter(|&(x, y)| image.get_pixel(x, y).0 == [0, 0, 0])
+        .count()
 }
