@@ -226,20 +226,7 @@ fn dropped_download<F: Face>(face: F) {
 fn uploads<F: Face>(face: F) {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upload.txt");
     std::fs::write(&path, vec![b'x'; 50_000]).unwrap();
-    let document = enums::InputMessageContent::InputMessageDocument(types::InputMessageDocument {
-        document: Box::new(types::InputDocument {
-            document: enums::InputFile::Local(types::InputFileLocal {
-                path: path.display().to_string(),
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-    let mut outgoing = face.send(functions::SendMessage {
-        chat_id: CHAT,
-        input_message_content: Box::new(document),
-        ..Default::default()
-    });
+    let mut outgoing = face.send(upload(&path));
     let (progress, end) = progress_then_end(face.sent_events(&mut outgoing));
     let message = end.unwrap();
     assert!(progress.len() >= 2, "upload progress: {progress:?}");
