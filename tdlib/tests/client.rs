@@ -189,8 +189,10 @@ async fn subscribers_get_updates_only() {
             );
             names.push(format!("{:?}", update.update()));
         }
+        // TDLib's first updates (its version options, then the first state); the very first
+        // may come before the subscription on a loaded machine.
         assert!(
-            names[0].starts_with("Option(UpdateOption { name: \"version\""),
+            names[0].starts_with("Option(") || names[0].starts_with("AuthorizationState("),
             "{names:?}"
         );
         assert!(names.last().unwrap().contains("Closed"), "{names:?}");
