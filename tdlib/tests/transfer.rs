@@ -32,7 +32,9 @@ fn script() -> serde_json::Value {
 }
 
 fn parameters() -> functions::SetTdlibParameters {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("transfer-db");
+    // One database (and downloads folder) per test process: the tests run at once.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("transfer-db-{}", std::process::id()));
     auth::parameters(
         1,
         "0123456789abcdef0123456789abcdef",
@@ -224,7 +226,9 @@ fn dropped_download<F: Face>(face: F) {
 }
 
 fn uploads<F: Face>(face: F) {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upload.txt");
+    // One file per test process: the two faces' tests run at once.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("upload-{}.txt", std::process::id()));
     std::fs::write(&path, vec![b'x'; 50_000]).unwrap();
     let mut outgoing = face.send(upload(&path));
     let (progress, end) = progress_then_end(face.sent_events(&mut outgoing));
@@ -284,7 +288,8 @@ fn upload(path: &std::path::Path) -> functions::SendMessage {
 /// Deleting a message being sent cancels it (TDLib then sends neither success nor failure):
 /// the send ends with `TransferStopped`, not never.
 fn cancelled_send<F: Face>(face: F) {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cancelled.txt");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cancelled-{}.txt", std::process::id()));
     std::fs::write(&path, vec![b'y'; 20_000]).unwrap();
     let mut outgoing = face.send(upload(&path));
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
