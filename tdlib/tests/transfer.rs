@@ -392,3 +392,85 @@ on_both_faces! {
         assert_eq!(count(fake, "getFile"), 0);
     };
 }
+
+/// Hostile readers of a download: a waker that panics, and a waker that drops the download it
+/// wakes (it takes the tracker's lock on the receive thread). Neither stops the receive loop
+/// or hangs the client, and a blocking wait inside a filter is refused.
+#[test]
+fn hostile_wakers_and_waits_leave_the_client_working() {
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Wake, Waker};
+
+    if on_fake(
+        "hostile_wakers_and_waits_leave_the_client_working",
+        script(),
+    )
+    .is_some()
+    {
+        return;
+    }
+    let Blocking(client) = logged_in_blocking();
+
+    struct Panics;
+    impl Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            panic!("a waker that panics");
+        }
+    }
+    /// Drops the download it holds when woken.
+    struct Drops(Mutex<Option<tdlib::transfer::Download>>);
+    impl Wake for Drops {
+        fn wake(self: Arc<Self>) {
+            drop(self.0.lock().unwrap().take());
+        }
+    }
+    let poll_once = |download: &mut tdlib::transfer::Download, waker: &Waker| {
+        use futures_util::Stream;
+        let mut cx = Context::from_waker(waker);
+        let _ = std::pin::Pin::new(download).poll_next(&mut cx);
+    };
+
+    let mut panicking = client.as_async().download_file(PHOTO);
+    poll_once(&mut panicking, &Waker::from(Arc::new(Panics)));
+    let dropping = Arc::new(Drops(Mutex::new(None)));
+    // A download in steps: its first progress comes after the waker holds it.
+    let mut dropped = client.as_async().download_file(PHOTO);
+    poll_once(&mut dropped, &Waker::from(dropping.clone()));
+    *dropping.0.lock().unwrap() = Some(dropped);
+
+    // A filter that waits for a download on the receive thread is refused.
+    let refused = Arc::new(Mutex::new(None));
+    let seen = refused.clone();
+    let inner = client.clone();
+    let _filtered = client
+        .subscription::<types::UpdateFile>()
+        .filter(move |_| {
+            let mut seen = seen.lock().unwrap();
+            if seen.is_none() {
+                *seen = Some(inner.download_file(READY).finish());
+            }
+            true
+        })
+        .channel();
+
+    // The download goes on, and so does the client.
+    let mut watched = client.download_file(PHOTO);
+    let (_, end) = progress_then_end(Blocking(client.clone()).events(&mut watched));
+    assert!(end.is_ok());
+    assert_eq!(
+        client
+            .send(functions::TestSquareInt { x: 9 })
+            .unwrap()
+            .value,
+        81
+    );
+    let refused = refused.lock().unwrap().take().expect("the filter ran");
+    assert_eq!(refused.unwrap_err().kind(), tdlib::ErrorKind::Deadlock);
+    assert_eq!(tdlib::health().receive_failures, 0);
+    assert!(
+        dropping.0.lock().unwrap().is_none(),
+        "the waker ran and dropped its download"
+    );
+    drop(panicking);
+    client.close().unwrap();
+}
