@@ -60,6 +60,11 @@ impl ClientBuilder {
         self
     }
 
+    /// The queue options of the clients this builder makes.
+    pub(crate) fn queue_options(&self) -> (usize, usize) {
+        (self.capacity, self.warn_at)
+    }
+
     /// Creates the client. The TDLib instance starts at once and asks for its parameters
     /// (`authorizationStateWaitTdlibParameters`): send them with [`Client::send`], or log in with
     /// [`auth::authorize`](crate::auth::authorize), or use [`ClientBuilder::start`] instead.

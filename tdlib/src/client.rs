@@ -42,7 +42,8 @@ impl fmt::Debug for Client {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        if dispatcher().close_detached(&self.entry) {
+        // A remote client's TDLib belongs to the process that runs it.
+        if self.entry.remote.is_none() && dispatcher().close_detached(&self.entry) {
             tracing::warn!(
                 target: "tdlib",
                 client_id = self.entry.id,
@@ -80,11 +81,18 @@ impl Client {
         Ok(client)
     }
 
+    /// A client handle for an entry made elsewhere (a remote client).
+    pub(crate) fn from_entry(entry: Arc<ClientEntry>) -> Client {
+        Client {
+            handle: Arc::new(Handle { entry }),
+        }
+    }
+
     pub(crate) fn entry(&self) -> &Arc<ClientEntry> {
         &self.handle.entry
     }
 
-    /// TDLib's id of this client.
+    /// TDLib's id of this client (0 for a [remote](crate::remote) client).
     pub fn id(&self) -> i32 {
         self.handle.entry.id
     }
@@ -148,6 +156,15 @@ impl Client {
         let entry = &self.handle.entry;
         if !entry.is_open() {
             return Err(entry.end_error());
+        }
+        if let Some(transport) = &entry.remote {
+            // The remote process checks what its TDLib can survive, as for its own requests.
+            let answer = transport.request(body.into_text()).await;
+            if !entry.is_open() {
+                // Detached or failed meanwhile: the answer is not for this view any more.
+                return Err(entry.end_error());
+            }
+            return answer;
         }
         // Requests that this client's state makes fatal are refused here.
         let admitted = entry.admit(&body)?;

@@ -25,6 +25,7 @@ enum Cause {
     Decode(DecodeError),
     Encode(EncodeError),
     Io(Arc<std::io::Error>),
+    Other(Arc<dyn std::error::Error + Send + Sync>),
 }
 
 enum Kind {
@@ -47,6 +48,7 @@ enum Kind {
     ReceiveFailed(String),
     Deadlock(&'static str),
     TransferStopped(String),
+    Transport(String),
 }
 
 /// What kind of failure an [`Error`] is, for matching. New kinds may be added.
@@ -77,6 +79,9 @@ pub enum ErrorKind {
     /// A file transfer stopped before it completed: a download cancelled (by another part of the
     /// program, or by TDLib) or failed, or a message deleted before it was sent.
     TransferStopped,
+    /// A remote client's transport could not deliver the request or its answer (see
+    /// [`crate::remote`]); the cause is the error's source.
+    Transport,
 }
 
 /// How many bytes of an answer an error keeps to show.
@@ -186,6 +191,19 @@ impl Error {
         )
     }
 
+    /// A transport's failure, for implementations of [`crate::remote::Transport`]: `why` says
+    /// what could not be done (no secret in it: errors end up in logs), `cause` is the
+    /// transport's own error, if any.
+    pub fn transport(
+        why: impl Into<String>,
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::new(
+            Kind::Transport(why.into()),
+            cause.map(|cause| Cause::Other(Arc::from(cause))),
+        )
+    }
+
     pub(crate) fn receive_failed(why: impl Into<String>) -> Error {
         Error::new(Kind::ReceiveFailed(why.into()), None)
     }
@@ -203,6 +221,7 @@ impl Error {
             Kind::ReceiveFailed(_) => ErrorKind::ReceiveFailed,
             Kind::Deadlock(_) => ErrorKind::Deadlock,
             Kind::TransferStopped(_) => ErrorKind::TransferStopped,
+            Kind::Transport(_) => ErrorKind::Transport,
         }
     }
 
@@ -316,6 +335,9 @@ impl fmt::Display for Error {
                  would wait for itself forever"
             ),
             Kind::TransferStopped(why) => f.write_str(why),
+            Kind::Transport(why) => {
+                write!(f, "the transport to a remote TDLib failed: {}", short(why))
+            }
         }
     }
 }
@@ -342,7 +364,7 @@ impl fmt::Debug for Error {
             Kind::Deadlock(call) => {
                 debug.field("call", call);
             }
-            Kind::TransferStopped(why) => {
+            Kind::TransferStopped(why) | Kind::Transport(why) => {
                 debug.field("why", why);
             }
             Kind::Closed | Kind::Timeout | Kind::Spawn => {}
@@ -352,6 +374,7 @@ impl fmt::Debug for Error {
                 Cause::Decode(error) => debug.field("cause", error),
                 Cause::Encode(error) => debug.field("cause", error),
                 Cause::Io(error) => debug.field("cause", error),
+                Cause::Other(error) => debug.field("cause", error),
             };
         }
         debug.finish()
@@ -364,6 +387,7 @@ impl std::error::Error for Error {
             Cause::Decode(error) => Some(error),
             Cause::Encode(error) => Some(error),
             Cause::Io(error) => Some(&**error),
+            Cause::Other(error) => Some(&**error),
         }
     }
 }

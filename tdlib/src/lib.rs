@@ -29,6 +29,8 @@
 //!   receivers.
 //! - [`transfer`]: downloads with progress ([`Client::download_file`]) and sent messages followed
 //!   until the server has them ([`Client::send_message`]), in both faces.
+//! - [`remote`]: the same client for a TDLib in another process, through a transport (requests)
+//!   and an update feed.
 //! - [`auth`] logs a client in ([`auth::authorize`] with an [`auth::Authenticator`]: a bot
 //!   token, or a user asked at the terminal, or your own).
 //! - [`ordered::for_each_by_key`] handles updates in order per chat while chats run
@@ -61,6 +63,7 @@ mod ffi;
 pub mod logging;
 pub mod ordered;
 pub mod raw;
+pub mod remote;
 mod request;
 mod shutdown;
 mod state;

@@ -193,6 +193,13 @@ impl Body {
         c_string(text)
     }
 
+    /// The request as JSON text, without `@extra`: for a transport to another process.
+    pub(crate) fn into_text(self) -> String {
+        let mut text = self.text;
+        text.push('}');
+        text
+    }
+
     /// The text as it is, for `td_execute`.
     pub(crate) fn into_c_string(self) -> Result<CString, Error> {
         let mut text = self.text;

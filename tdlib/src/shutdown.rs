@@ -20,8 +20,17 @@ impl Client {
     /// made afterwards, end with an error whose [`is_closed`](Error::is_closed) is true.
     /// Closing a closed client does nothing; closing a client the receive loop failed returns
     /// once TDLib has been told to close it.
+    ///
+    /// A [remote](crate::remote) client is detached instead: its subscriptions end and its
+    /// requests are refused, and the remote TDLib client, which belongs to the process that runs
+    /// it, stays open.
     pub async fn close(&self) -> Result<(), Error> {
         let entry = self.entry();
+        if entry.remote.is_some() {
+            entry.mark_closed();
+            entry.end_closed();
+            return Ok(());
+        }
         let mut states = self.authorization_states();
         if entry.is_open() && entry.claim_close() {
             match self.send(functions::Close {}).await {

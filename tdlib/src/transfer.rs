@@ -213,6 +213,11 @@ fn start<K: Tracker>(
     filter: Filter,
     request: Result<Body, Error>,
 ) {
+    if entry.remote.is_some() {
+        return follow.fail(Error::invalid_request(
+            "file transfers are not carried through a remote client yet",
+        ));
+    }
     entry
         .hub
         .add(Subscriber::sink::<Update>(Some(filter), follow.clone()));
@@ -357,7 +362,10 @@ impl Drop for Lease {
             return;
         }
         leases.remove(&self.file_id);
-        if !self.flags.completed.load(Ordering::Acquire) && self.entry.is_open() {
+        if !self.flags.completed.load(Ordering::Acquire)
+            && self.entry.is_open()
+            && self.entry.remote.is_none()
+        {
             // Under the lock: a new download of the file is sent after the cancellation.
             if let Ok(body) = Body::typed(functions::CancelDownloadFile {
                 file_id: self.file_id,

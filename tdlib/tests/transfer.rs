@@ -433,10 +433,13 @@ fn hostile_wakers_and_waits_leave_the_client_working() {
     let mut panicking = client.as_async().download_file(PHOTO);
     poll_once(&mut panicking, &Waker::from(Arc::new(Panics)));
     let dropping = Arc::new(Drops(Mutex::new(None)));
-    // A download in steps: its first progress comes after the waker holds it.
-    let mut dropped = client.as_async().download_file(PHOTO);
-    poll_once(&mut dropped, &Waker::from(dropping.clone()));
-    *dropping.0.lock().unwrap() = Some(dropped);
+    // The waker holds the download before it is polled (a wake-up may come at once; it then
+    // waits for this lock, on the receive thread, and drops the download).
+    *dropping.0.lock().unwrap() = Some(client.as_async().download_file(PHOTO));
+    {
+        let mut slot = dropping.0.lock().unwrap();
+        poll_once(slot.as_mut().unwrap(), &Waker::from(dropping.clone()));
+    }
 
     // A filter that waits for a download on the receive thread is refused.
     let refused = Arc::new(Mutex::new(None));

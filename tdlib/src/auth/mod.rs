@@ -303,6 +303,7 @@ pub async fn authorize<A: Authenticator + ?Sized>(
     let mut flow = Flow {
         client,
         updates,
+        last_state: state.clone(),
         pending: state,
         last_connection: None,
     };
@@ -444,6 +445,10 @@ struct Flow<'a> {
     updates: Subscription<Update>,
     /// A state seen but not acted on yet.
     pending: Option<AuthorizationState>,
+    /// The last state seen: the same state again right after it is a repeat, not a new
+    /// question (a remote client's transport may deliver an update twice; TDLib itself never
+    /// announces a state twice in a row), and answering it again would be refused.
+    last_state: Option<AuthorizationState>,
     last_connection: Option<ConnectionState>,
 }
 
@@ -501,7 +506,11 @@ impl Flow<'_> {
         match event {
             Event::Update(update) => match &**update.update() {
                 Update::AuthorizationState(state) => {
-                    self.pending = Some(state.authorization_state.clone());
+                    let state = &state.authorization_state;
+                    if self.last_state.as_ref() != Some(state) {
+                        self.last_state = Some(state.clone());
+                        self.pending = Some(state.clone());
+                    }
                 }
                 Update::ConnectionState(state) => {
                     self.report(authenticator, state.state.clone());

@@ -273,9 +273,10 @@ impl<T: Item> Sink for ChannelSink<T> {
         if state.missed > 0 {
             lost |= !self.report(&mut state);
         }
-        if let End::Failed(error) = end
-            && let Some(failed) = T::failed(error)
-        {
+        if let Some(failed) = match end {
+            End::Failed(error) => T::failed(error),
+            End::Closed => None,
+        } {
             lost |= !self.send_locked(&mut state, failed);
         }
         if lost && state.sender.is_some() {

@@ -1,8 +1,8 @@
 //! [`ClientEntry`]: what the receive thread and a client's handles share.
 
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tdlib_types::enums::Update;
 
@@ -51,6 +51,9 @@ pub(crate) struct ClientEntry {
     failure: Mutex<Option<Error>>,
     /// The downloads running, by file id (see [`crate::transfer`]).
     pub(crate) downloads: crate::transfer::Leases,
+    /// For a client of a TDLib in another process: what carries its requests (it is then not
+    /// in the dispatcher's table, and its updates come from the transport).
+    pub(crate) remote: Option<Arc<dyn crate::remote::Transport>>,
 }
 
 impl fmt::Debug for ClientEntry {
@@ -81,6 +84,19 @@ impl ClientEntry {
             database: AtomicU8::new(DATABASE_UNKNOWN),
             failure: Mutex::new(None),
             downloads: Default::default(),
+            remote: None,
+        }
+    }
+
+    /// A remote client's entry (id 0: it is not one of this process's TDLib clients).
+    pub(crate) fn remote(
+        capacity: usize,
+        warn_at: usize,
+        transport: Arc<dyn crate::remote::Transport>,
+    ) -> ClientEntry {
+        ClientEntry {
+            remote: Some(transport),
+            ..ClientEntry::new(0, capacity, warn_at)
         }
     }
 
