@@ -1,0 +1,128 @@
+//! Remote clients: a [`tdlib::Client`] whose requests go to `tdlib.<account>.rpc` and whose
+//! updates come from the update stream.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_nats::RequestErrorKind;
+use async_nats::jetstream::consumer::{self, AckPolicy, DeliverPolicy};
+use futures_util::StreamExt;
+use tdlib::remote::{RemoteUpdates, Transport};
+use tdlib::{Client, Error};
+use tokio::task::JoinHandle;
+
+use crate::{BoxError, node, subjects};
+
+/// A remote account: derefs to its [`Client`]. Dropping it stops reading its updates (its
+/// subscriptions then end with [`ErrorKind::Transport`](tdlib::ErrorKind::Transport)).
+#[derive(Debug)]
+pub struct RemoteAccount {
+    client: Client,
+    feed: JoinHandle<()>,
+}
+
+impl Deref for RemoteAccount {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Drop for RemoteAccount {
+    fn drop(&mut self) {
+        self.feed.abort();
+    }
+}
+
+/// Requests over NATS request/reply.
+struct NatsTransport {
+    nats: async_nats::Client,
+    account: String,
+}
+
+impl Transport for NatsTransport {
+    fn request(
+        &self,
+        request: String,
+    ) -> Pin<Box<dyn Future<Output = Result<String, Error>> + Send>> {
+        let nats = self.nats.clone();
+        let account = self.account.clone();
+        Box::pin(async move {
+            match nats.request(subjects::rpc(&account), request.into()).await {
+                Ok(answer) => String::from_utf8(answer.payload.to_vec()).map_err(|error| {
+                    Error::transport("the answer is not UTF-8", Some(Box::new(error)))
+                }),
+                Err(error) => Err(match error.kind() {
+                    RequestErrorKind::NoResponders => Error::transport(
+                        format!("no node serves account {account} now"),
+                        Some(Box::new(error)),
+                    ),
+                    RequestErrorKind::TimedOut => Error::transport(
+                        format!("the node of account {account} did not answer in time"),
+                        Some(Box::new(error)),
+                    ),
+                    _ => Error::transport("the NATS request failed", Some(Box::new(error))),
+                }),
+            }
+        })
+    }
+}
+
+/// The subjects whose last value a new view starts from.
+const STATE_KINDS: [&str; 2] = ["updateAuthorizationState", "updateConnectionState"];
+
+/// Connects to `account` served by a node on `nats`: its client, whose subscriptions get the
+/// account's updates from now on, after its current authorization and connection state. Must
+/// run inside a tokio runtime.
+pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAccount, BoxError> {
+    if !subjects::is_valid_account(account) {
+        return Err(format!("not a valid account name: {account:?}").into());
+    }
+    let stream = node::update_stream(&nats).await?;
+    // From now on (created first, so nothing falls between it and the snapshot below).
+    let consumer: consumer::PullConsumer = stream
+        .create_consumer(consumer::pull::Config {
+            filter_subject: subjects::updates(account),
+            deliver_policy: DeliverPolicy::New,
+            ack_policy: AckPolicy::Explicit,
+            inactive_threshold: Duration::from_secs(60),
+            ..Default::default()
+        })
+        .await?;
+    let mut current = Vec::new();
+    for kind in STATE_KINDS {
+        if let Ok(last) = stream
+            .get_last_raw_message_by_subject(&subjects::update(account, kind))
+            .await
+        {
+            current.push(last.payload);
+        }
+    }
+    let mut messages = consumer.messages().await?;
+    let (client, updates) = Client::remote(NatsTransport {
+        nats,
+        account: account.to_owned(),
+    });
+    let feed = tokio::spawn(async move {
+        for payload in current {
+            publish(&updates, &payload);
+        }
+        while let Some(message) = messages.next().await {
+            let Ok(message) = message else { break };
+            publish(&updates, &message.payload);
+            let _ = message.ack().await;
+        }
+        // The consumer ended: dropping `updates` ends the client's subscriptions.
+    });
+    Ok(RemoteAccount { client, feed })
+}
+
+fn publish(updates: &RemoteUpdates, payload: &[u8]) {
+    let text = String::from_utf8_lossy(payload);
+    if let Err(error) = updates.publish(&text) {
+        tracing::warn!(target: "tdlib_nats", %error, "an update from the stream could not be read");
+    }
+}

@@ -1,0 +1,157 @@
+//! A node and a remote client over a real `nats-server` (started here, JetStream on a
+//! temporary folder, loopback only), with the account on the scripted fake libtdjson: a bot
+//! logs in through the remote client with `auth::authorize`, and typed requests through NATS
+//! give what the local client gives.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tdlib::enums::AuthorizationState;
+use tdlib::{Client, Event, auth, functions, types};
+use tdlib_fake_harness::{Fake, in_child};
+
+/// A `nats-server` with JetStream, on a free loopback port; killed when dropped.
+struct NatsServer {
+    child: Child,
+    url: String,
+    _store: PathBuf,
+}
+
+impl NatsServer {
+    fn start(name: &str) -> NatsServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("nats-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&store);
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server is needed (Debian: nats-server; scripts/setup installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _store: store,
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._store);
+    }
+}
+
+const TOKEN: &str = "42:remote-token";
+
+#[test]
+fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
+    if !in_child() {
+        let script = json!({
+            "login": {"bot_token": TOKEN},
+            "me": {"id": 42, "first_name": "Far"},
+            "conversation": [{"wait_for": {"request": "getMe", "count": 1}},
+                             {"update": {"@type": "updateOption", "name": "hello_remote",
+                                         "value": {"@type": "optionValueBoolean", "value": true}}}]
+        });
+        let fake = Fake::new("nats-remote", &script);
+        let output = fake
+            .run_test_in_child("a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+        // The remote client's requests reached the account's TDLib client.
+        let types: Vec<String> = fake
+            .requests()
+            .iter()
+            .map(|logged| logged.request_type().to_owned())
+            .collect();
+        assert!(
+            types
+                .iter()
+                .any(|name| name == "checkAuthenticationBotToken"),
+            "{types:?}"
+        );
+        assert_eq!(fake.script_errors(), Vec::<String>::new());
+        return;
+    }
+    tdlib::set_log_verbosity(1).unwrap();
+    let server = NatsServer::start("remote");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let nats = async_nats::connect(&server.url).await.unwrap();
+        let local = Client::new().unwrap();
+        let _served = tdlib_nats::serve(nats.clone(), "acc1", local.clone())
+            .await
+            .unwrap();
+        let remote = tdlib_nats::connect(nats.clone(), "acc1").await.unwrap();
+        let mut options = remote
+            .subscription::<types::UpdateOption>()
+            .lossless()
+            .subscribe();
+        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "nats-db");
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            auth::authorize(&remote, &mut auth::Bot::new(parameters, TOKEN)),
+        )
+        .await
+        .expect("no hang")
+        .unwrap();
+        assert!(matches!(
+            remote.authorization_state(),
+            Some(AuthorizationState::Ready(_))
+        ));
+        let far = remote.send(functions::GetMe {}).await.unwrap();
+        let near = local.send(functions::GetMe {}).await.unwrap();
+        assert_eq!((far.id, &far.first_name), (near.id, &near.first_name));
+        assert_eq!(far.first_name, "Far");
+        // An update of the account reaches the remote subscription through the stream.
+        let seen = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(event) = options.recv().await {
+                if matches!(&event, Event::Update(option) if option.name == "hello_remote") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .expect("no hang");
+        assert!(seen);
+        // TDLib's refusals come back typed.
+        let refused = remote
+            .send(functions::GetChat { chat_id: 123 })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Some(400));
+        // A remote account nobody serves: a clear transport error, not a hang.
+        let nobody = tdlib_nats::connect(nats.clone(), "nobody").await.unwrap();
+        let error = nobody.send(functions::GetMe {}).await.unwrap_err();
+        assert_eq!(error.kind(), tdlib::ErrorKind::Transport, "{error}");
+        remote.close().await.unwrap();
+        local.close().await.unwrap();
+    });
+}
