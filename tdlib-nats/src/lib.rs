@@ -11,9 +11,14 @@
 //!   [`subjects::UPDATE_STREAM`], each with a `Nats-Msg-Id` (`<account>:<session>:<sequence>`)
 //!   that makes a redelivery detectable.
 //!
+//! Programs that handle updates read the stream with a durable consumer
+//! ([`consumer::Durable`]): it keeps its place while they are stopped, and workers that share
+//! its name share the updates.
+//!
 //! This is the first part of the design: one node serves the accounts it is given. Leases that
 //! move accounts between nodes, the registration bucket and the admin tool come next.
 
+pub mod consumer;
 pub mod node;
 pub mod remote;
 pub mod subjects;

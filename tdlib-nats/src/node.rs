@@ -107,6 +107,15 @@ impl Publisher {
     }
 
     async fn publish(&self, update: &Update) -> Result<(), BoxError> {
+        self.send(update).await?.await?;
+        Ok(())
+    }
+
+    /// Publishes without waiting for the stream's acknowledgement (the returned future).
+    async fn send(
+        &self,
+        update: &Update,
+    ) -> Result<async_nats::jetstream::context::PublishAckFuture, BoxError> {
         let mut writer = Writer::with_buffer(String::new());
         update.encode(&mut writer);
         let text = writer.finish();
@@ -115,11 +124,10 @@ impl Publisher {
         let mut headers = HeaderMap::new();
         let id = format!("{}:{}:{sequence}", self.account, self.session);
         headers.insert("Nats-Msg-Id", id.as_str());
-        self.js
+        Ok(self
+            .js
             .publish_with_headers(subjects::update(&self.account, &kind), headers, text.into())
-            .await?
-            .await?;
-        Ok(())
+            .await?)
     }
 }
 
@@ -129,11 +137,29 @@ fn type_name(json: &str) -> Option<&str> {
     Some(&rest[..rest.find('"')?])
 }
 
+/// Acknowledgements awaited at once: publishing does not wait for each before the next (one
+/// connection keeps the order), and a failure is still seen.
+const IN_FLIGHT: usize = 256;
+
 async fn pump_updates(mut updates: tdlib::Subscription<Update>, publisher: Arc<Publisher>) {
+    let mut acks = std::collections::VecDeque::new();
+    let failed = |error: BoxError| {
+        tracing::error!(target: "tdlib_nats", account = %publisher.account, %error, "an update could not be published");
+    };
     while let Some(event) = updates.recv().await {
         if let Event::Update(update) = event {
-            if let Err(error) = publisher.publish(update.update()).await {
-                tracing::error!(target: "tdlib_nats", account = %publisher.account, %error, "an update could not be published");
+            match publisher.send(update.update()).await {
+                Ok(ack) => acks.push_back(ack),
+                Err(error) => failed(error),
+            }
+        }
+        // Waits for the oldest acknowledgement when many are out, or when nothing else is
+        // queued (so that each update is stored before the node idles).
+        while acks.len() > IN_FLIGHT || (!acks.is_empty() && updates.is_empty()) {
+            if let Some(ack) = acks.pop_front() {
+                if let Err(error) = ack.await {
+                    failed(error.into());
+                }
             }
         }
     }

@@ -155,3 +155,108 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
         local.close().await.unwrap();
     });
 }
+
+const BURST: usize = 20_000;
+
+/// A durable consumer stopped for a whole burst catches up when it returns: every update of
+/// the burst, once each after de-duplication by id, in the stream's order.
+#[test]
+fn a_durable_consumer_stopped_for_a_burst_catches_up() {
+    if !in_child() {
+        let script = json!({
+            "login": {"bot_token": TOKEN},
+            "conversation": [
+                {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
+                {"burst": {"count": BURST, "update": {"@type": "updateOption", "name": "burst",
+                    "value": {"@type": "optionValueInteger", "value": "1"}}}},
+                {"update": {"@type": "updateOption", "name": "end",
+                    "value": {"@type": "optionValueBoolean", "value": true}}}
+            ]
+        });
+        let fake = Fake::new("nats-catch-up", &script);
+        let output = fake.run_test_in_child("a_durable_consumer_stopped_for_a_burst_catches_up");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+        assert_eq!(fake.script_errors(), Vec::<String>::new());
+        return;
+    }
+    use tdlib::enums::Update;
+    use tdlib_nats::consumer::Durable;
+
+    tdlib::set_log_verbosity(1).unwrap();
+    let server = NatsServer::start("catch-up");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let nats = async_nats::connect(&server.url).await.unwrap();
+        let local = Client::new().unwrap();
+        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "catch-up-db");
+        auth::authorize(&local, &mut auth::Bot::new(parameters, TOKEN))
+            .await
+            .unwrap();
+        let _served = tdlib_nats::serve(nats.clone(), "acc2", local.clone())
+            .await
+            .unwrap();
+        // The worker reads what is there, then stops.
+        let mut worker = Durable::open(nats.clone(), "worker", "acc2").await.unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(10), worker.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        first.ack().await.unwrap();
+        drop(worker);
+        // Its last requests for updates expire at the server (or they would take some of the
+        // burst, which would come again only after the acknowledgement wait).
+        tokio::time::sleep(tdlib_nats::consumer::PULL_EXPIRES + Duration::from_secs(1)).await;
+        // The burst happens while no worker runs; a live view waits for its end.
+        let remote = tdlib_nats::connect(nats.clone(), "acc2").await.unwrap();
+        let mut end = remote
+            .subscription::<types::UpdateOption>()
+            .filter(|option| option.name == "end")
+            .subscribe();
+        local.send(functions::TestCallEmpty {}).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(120), end.recv())
+            .await
+            .expect("the burst ended")
+            .unwrap();
+        // The worker returns and catches up.
+        let mut worker = Durable::open(nats.clone(), "worker", "acc2").await.unwrap();
+        let mut ids = std::collections::HashSet::new();
+        let mut last_sequence = first.stream_sequence;
+        let mut burst = 0;
+        loop {
+            let delivered = tokio::time::timeout(Duration::from_secs(30), worker.next())
+                .await
+                .expect("no hang")
+                .unwrap()
+                .unwrap();
+            assert!(
+                delivered.stream_sequence > last_sequence,
+                "in the stream's order"
+            );
+            last_sequence = delivered.stream_sequence;
+            assert_eq!(delivered.account, "acc2");
+            delivered.ack().await.unwrap();
+            if !ids.insert(delivered.id.clone()) {
+                continue; // delivered twice: counted once
+            }
+            match &delivered.update {
+                Update::Option(option) if option.name == "burst" => burst += 1,
+                Update::Option(option) if option.name == "end" => break,
+                _ => {}
+            }
+        }
+        assert_eq!(burst, BURST, "every update of the burst, once");
+        remote.close().await.unwrap();
+        local.close().await.unwrap();
+    });
+}
