@@ -424,10 +424,14 @@ fn hostile_wakers_and_waits_leave_the_client_working() {
             drop(self.0.lock().unwrap().take());
         }
     }
+    // Polls until the download waits, so that the waker is what it will wake (events already
+    // queued are taken first).
     let poll_once = |download: &mut tdlib::transfer::Download, waker: &Waker| {
         use futures_util::Stream;
         let mut cx = Context::from_waker(waker);
-        let _ = std::pin::Pin::new(download).poll_next(&mut cx);
+        while let std::task::Poll::Ready(Some(_)) =
+            std::pin::Pin::new(&mut *download).poll_next(&mut cx)
+        {}
     };
 
     let mut panicking = client.as_async().download_file(PHOTO);
