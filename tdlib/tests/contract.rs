@@ -151,9 +151,10 @@ fn quiet() {
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
+    // Per process too: a database folder is TDLib's alone.
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("contract")
-        .join(name);
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
