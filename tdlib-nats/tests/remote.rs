@@ -60,26 +60,50 @@ impl Drop for NatsServer {
 
 const TOKEN: &str = "42:remote-token";
 
+/// Runs `test` in a child process on the fake library with `script`; returns the fake (for
+/// its request log) in the parent once the child passed, `None` in the child.
+fn on_fake(test: &str, script: serde_json::Value) -> Option<Fake> {
+    if in_child() {
+        return None;
+    }
+    let fake = Fake::new(test, &script);
+    let output = fake.run_test_in_child(test);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert_eq!(fake.script_errors(), Vec::<String>::new());
+    Some(fake)
+}
+
+/// A runtime for the child's part, and its NATS server.
+fn runtime_and_server(name: &str) -> (tokio::runtime::Runtime, NatsServer) {
+    tdlib::set_log_verbosity(1).unwrap();
+    let server = NatsServer::start(name);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    (runtime, server)
+}
+
 #[test]
 fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
-    if !in_child() {
-        let script = json!({
-            "login": {"bot_token": TOKEN},
-            "me": {"id": 42, "first_name": "Far"},
-            "conversation": [{"wait_for": {"request": "getMe", "count": 1}},
-                             {"update": {"@type": "updateOption", "name": "hello_remote",
-                                         "value": {"@type": "optionValueBoolean", "value": true}}}]
-        });
-        let fake = Fake::new("nats-remote", &script);
-        let output = fake
-            .run_test_in_child("a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(stdout.contains("1 passed"), "{stdout}");
+    let script = json!({
+        "login": {"bot_token": TOKEN},
+        "me": {"id": 42, "first_name": "Far"},
+        "conversation": [{"wait_for": {"request": "getMe", "count": 1}},
+                         {"update": {"@type": "updateOption", "name": "hello_remote",
+                                     "value": {"@type": "optionValueBoolean", "value": true}}}]
+    });
+    if let Some(fake) = on_fake(
+        "a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally",
+        script,
+    ) {
         // The remote client's requests reached the account's TDLib client.
         let types: Vec<String> = fake
             .requests()
@@ -92,16 +116,9 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
                 .any(|name| name == "checkAuthenticationBotToken"),
             "{types:?}"
         );
-        assert_eq!(fake.script_errors(), Vec::<String>::new());
         return;
     }
-    tdlib::set_log_verbosity(1).unwrap();
-    let server = NatsServer::start("remote");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let (runtime, server) = runtime_and_server("remote");
     runtime.block_on(async {
         let nats = async_nats::connect(&server.url).await.unwrap();
         let local = Client::new().unwrap();
@@ -162,39 +179,23 @@ const BURST: usize = 20_000;
 /// the burst, once each after de-duplication by id, in the stream's order.
 #[test]
 fn a_durable_consumer_stopped_for_a_burst_catches_up() {
-    if !in_child() {
-        let script = json!({
-            "login": {"bot_token": TOKEN},
-            "conversation": [
-                {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
-                {"burst": {"count": BURST, "update": {"@type": "updateOption", "name": "burst",
-                    "value": {"@type": "optionValueInteger", "value": "1"}}}},
-                {"update": {"@type": "updateOption", "name": "end",
-                    "value": {"@type": "optionValueBoolean", "value": true}}}
-            ]
-        });
-        let fake = Fake::new("nats-catch-up", &script);
-        let output = fake.run_test_in_child("a_durable_consumer_stopped_for_a_burst_catches_up");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(stdout.contains("1 passed"), "{stdout}");
-        assert_eq!(fake.script_errors(), Vec::<String>::new());
-        return;
-    }
     use tdlib::enums::Update;
     use tdlib_nats::consumer::Durable;
 
-    tdlib::set_log_verbosity(1).unwrap();
-    let server = NatsServer::start("catch-up");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let script = json!({
+        "login": {"bot_token": TOKEN},
+        "conversation": [
+            {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
+            {"burst": {"count": BURST, "update": {"@type": "updateOption", "name": "burst",
+                "value": {"@type": "optionValueInteger", "value": "1"}}}},
+            {"update": {"@type": "updateOption", "name": "end",
+                "value": {"@type": "optionValueBoolean", "value": true}}}
+        ]
+    });
+    if on_fake("a_durable_consumer_stopped_for_a_burst_catches_up", script).is_some() {
+        return;
+    }
+    let (runtime, server) = runtime_and_server("catch-up");
     runtime.block_on(async {
         let nats = async_nats::connect(&server.url).await.unwrap();
         let local = Client::new().unwrap();
