@@ -19,6 +19,9 @@ use crate::{BoxError, subjects};
 /// acknowledgement).
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
+/// How long a node waits for TDLib's answer to a request it carries.
+const ANSWER_LIMIT: Duration = Duration::from_secs(60);
+
 /// The queue group of the nodes answering an account's requests: one of them answers each.
 const NODES: &str = "tdlib-nodes";
 
@@ -193,7 +196,12 @@ async fn answer(client: &Client, request: &[u8]) -> String {
     let Ok(request) = serde_json::from_slice::<serde_json::Value>(request) else {
         return error(400, "the request is not JSON");
     };
-    match client.send_json(request).await {
+    // The requester has given up long before (NATS requests wait 10 s by default); the task
+    // must not wait for an answer that may never come while TDLib is offline.
+    let Ok(answered) = tokio::time::timeout(ANSWER_LIMIT, client.send_json(request)).await else {
+        return error(504, "TDLib did not answer in time");
+    };
+    match answered {
         Ok(answer) => answer.to_string(),
         Err(refused) if refused.is_tdlib() => error(
             refused.code().unwrap_or(400),

@@ -164,6 +164,53 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
             .await
             .unwrap_err();
         assert_eq!(refused.code(), Some(400));
+        // Hostile requests straight on the subject: not JSON, nested past any parser's limit,
+        // huge, not an object. Each gets TDLib's kind of error object, and the node goes on.
+        let subject = tdlib_nats::subjects::rpc("acc1");
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        let huge = format!(
+            r#"{{"@type":"testCallString","x":"{}"}}"#,
+            "y".repeat(512 * 1024)
+        );
+        for (request, expected) in [
+            ("{not json".to_owned(), "error"),
+            (deep, "error"),
+            ("[1,2]".to_owned(), "error"),
+            (huge, "testString"),
+        ] {
+            let answer = tokio::time::timeout(
+                Duration::from_secs(30),
+                nats.request(subject.clone(), request.into()),
+            )
+            .await
+            .expect("no hang")
+            .unwrap();
+            let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+            assert_eq!(
+                answer["@type"],
+                expected,
+                "{}",
+                answer.to_string().chars().take(200).collect::<String>()
+            );
+        }
+        assert_eq!(
+            remote.send(functions::GetMe {}).await.unwrap().id,
+            42,
+            "the node goes on"
+        );
+        // Account names that would change the subjects' meaning are refused.
+        for bad in ["a.b", "*", ">", "a b", ""] {
+            assert!(
+                tdlib_nats::connect(nats.clone(), bad).await.is_err(),
+                "{bad:?}"
+            );
+            assert!(
+                tdlib_nats::serve(nats.clone(), bad, local.clone())
+                    .await
+                    .is_err(),
+                "{bad:?}"
+            );
+        }
         // A remote account nobody serves: a clear transport error, not a hang.
         let nobody = tdlib_nats::connect(nats.clone(), "nobody").await.unwrap();
         let error = nobody.send(functions::GetMe {}).await.unwrap_err();

@@ -32,10 +32,16 @@ use crate::{Error, Event, Received};
 pub(crate) trait Item: Sized + Send + 'static {
     /// The item for an update of the subscriber's kind; `None` to skip it.
     fn from_update(update: &Arc<Update>) -> Option<Self>;
-    /// The item that says `count` updates were dropped (bounded channels only).
-    fn missed(count: u64) -> Option<Self>;
-    /// The last item of a subscription that failed.
-    fn failed(error: Error) -> Option<Self>;
+    /// The item that says `count` updates were dropped (bounded channels only); none for
+    /// channels of states, which are lossless.
+    fn missed(_count: u64) -> Option<Self> {
+        None
+    }
+    /// The last item of a subscription that failed; none for channels of states, which just
+    /// end.
+    fn failed(_error: Error) -> Option<Self> {
+        None
+    }
 }
 
 impl<U: Variant<Update> + Send + Sync + 'static> Item for Event<U> {

@@ -235,14 +235,6 @@ impl channel::Item for AuthorizationState {
             _ => None,
         }
     }
-
-    fn missed(_: u64) -> Option<Self> {
-        None
-    }
-
-    fn failed(_: Error) -> Option<Self> {
-        None
-    }
 }
 
 impl channel::Item for ConnectionState {
@@ -251,14 +243,6 @@ impl channel::Item for ConnectionState {
             Update::ConnectionState(update) => Some(update.state.clone()),
             _ => None,
         }
-    }
-
-    fn missed(_: u64) -> Option<Self> {
-        None
-    }
-
-    fn failed(_: Error) -> Option<Self> {
-        None
     }
 }
 
