@@ -48,6 +48,9 @@ pub struct Script {
     pub download: Pacing,
     /// How uploads progress.
     pub upload: Pacing,
+    /// Whether the database folder keeps the login and the conversation's progress across
+    /// restarts, as TDLib's database does.
+    pub persistent: bool,
 }
 
 /// A file of the account, as the script gives it.
@@ -135,6 +138,28 @@ pub enum Step {
         /// How many times.
         count: u64,
     },
+    /// Emit `count` distinct new messages (see [`Messages`]).
+    Messages(Messages),
+}
+
+/// New messages numbered 1..=`count`, message `n` in chat `chats[(n - 1) % chats.len()]` with
+/// id `n << 20` (a server message id) and text `n`.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    /// The chats, in turn.
+    pub chats: Vec<i64>,
+    /// How many messages.
+    pub count: u64,
+    /// A complete `updateNewMessage` whose id, chat and text are replaced.
+    pub template: Value,
+    /// After this many messages, a pause (and, with `persistent`, the progress is saved).
+    pub pause_every: u64,
+    /// How long each pause lasts.
+    pub pause: Duration,
+    /// How many of the messages before a saved point are emitted again after a restart (TDLib
+    /// saves its place in the update sequence after it handed updates out, so a program killed
+    /// in between gets the last ones again).
+    pub replay: u64,
 }
 
 /// An error answered instead of a sent message.
@@ -202,6 +227,7 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
             "history",
             "download",
             "upload",
+            "persistent",
         ],
     )?;
     // First, so that the objects below can name the files.
@@ -265,6 +291,12 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let download = pacing(top, "download")?;
     let upload = pacing(top, "upload")?;
+    let persistent = match top.get("persistent") {
+        None => false,
+        Some(value) => value
+            .as_bool()
+            .ok_or("persistent: expected true or false")?,
+    };
     let send_errors = list(top, "send_errors")?
         .iter()
         .enumerate()
@@ -328,6 +360,7 @@ pub fn load(value: &Value, schema: &Schema) -> Result<Script, String> {
         history,
         download,
         upload,
+        persistent,
     })
 }
 
@@ -497,7 +530,7 @@ fn step(
     complete: &Complete<'_>,
 ) -> Result<Step, String> {
     let fields = object(value, path)?;
-    let kinds = ["update", "sleep_ms", "wait_for", "burst"];
+    let kinds = ["update", "sleep_ms", "wait_for", "burst", "messages"];
     known_keys(fields, path, &kinds)?;
     if fields.len() != 1 {
         return Err(format!(
@@ -550,6 +583,9 @@ fn step(
             timeout,
         });
     }
+    if let Some(value) = fields.get("messages") {
+        return messages(value, &format!("{path}.messages"), &update);
+    }
     let path = format!("{path}.burst");
     let burst = object(&fields["burst"], &path)?;
     known_keys(burst, &path, &["update", "count"])?;
@@ -564,6 +600,55 @@ fn step(
         update: update(value, &format!("{path}.update"))?,
         count,
     })
+}
+
+fn messages(
+    value: &Value,
+    path: &str,
+    update: &dyn Fn(&Value, &str) -> Result<Value, String>,
+) -> Result<Step, String> {
+    let fields = object(value, path)?;
+    known_keys(
+        fields,
+        path,
+        &["chats", "count", "pause_every", "pause_ms", "replay"],
+    )?;
+    let chats = fields
+        .get("chats")
+        .and_then(Value::as_array)
+        .map(|chats| chats.iter().map(Value::as_i64).collect::<Option<Vec<_>>>())
+        .and_then(|chats| chats.filter(|chats| !chats.is_empty()))
+        .ok_or_else(|| format!("{path}.chats: expected a list of chat ids"))?;
+    let number = |key: &str, default: u64| match fields.get(key) {
+        None => Ok(default),
+        Some(value) => value
+            .as_u64()
+            .ok_or_else(|| format!("{path}.{key}: expected a count")),
+    };
+    let count = number("count", 0)?;
+    // Ids are `n << 20`, which must stay a valid int53 for JSON readers.
+    if count == 0 || count > 1 << 32 {
+        return Err(format!("{path}.count: expected 1 to 2^32 messages"));
+    }
+    let template = update(
+        &json!({
+            "@type": "updateNewMessage",
+            "message": {
+                "chat_id": chats[0],
+                "sender_id": {"@type": "messageSenderUser", "user_id": 1000002},
+                "content": {"@type": "messageText", "text": {"@type": "formattedText"}},
+            },
+        }),
+        path,
+    )?;
+    Ok(Step::Messages(Messages {
+        chats,
+        count,
+        template,
+        pause_every: number("pause_every", u64::MAX)?.max(1),
+        pause: Duration::from_millis(number("pause_ms", 0)?),
+        replay: number("replay", 0)?,
+    }))
 }
 
 /// The flood wait announced by an error message: "retry after N" (Bot API style) or

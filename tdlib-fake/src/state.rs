@@ -20,10 +20,13 @@ use crate::files::{self, FileState};
 use crate::log::RequestLog;
 use crate::queue::Queue;
 use crate::schema::schema;
-use crate::script::{Script, SendError, SendFailure, Step};
+use crate::script::{Messages, Script, SendError, SendFailure, Step};
 use crate::write;
 
 /// The first temporary id of a message being sent; far from the ids a script would use.
+/// The file in the database folder where a persistent script keeps its progress.
+const PROGRESS_FILE: &str = "fake-tdlib-progress.json";
+
 const FIRST_TEMPORARY_ID: i64 = 1_000_000_001;
 
 /// The first permanent id of a sent message.
@@ -99,6 +102,9 @@ struct State {
     /// Where downloads are written (`files_directory`, else `database_directory`, else the
     /// current directory), once `setTdlibParameters` gave it.
     files_directory: Option<PathBuf>,
+    /// The database folder `setTdlibParameters` gave (where a persistent script's progress is
+    /// kept).
+    database_directory: Option<PathBuf>,
     /// Tokens that tell downloads apart, so that a cancelled download's thread stops.
     next_download: u64,
     /// Synchronous `downloadFile` requests waiting for their file, in arrival order.
@@ -179,6 +185,7 @@ impl Client {
             next_file_id: files.keys().max().map_or(1, |id| id.saturating_add(1)),
             files,
             files_directory: None,
+            database_directory: None,
             next_download: 1,
             download_waiters: Vec::new(),
         };
@@ -391,6 +398,9 @@ impl Client {
             }),
         );
         self.emit_auth(state);
+        if self.script.persistent && self.saved_progress(state).is_none() {
+            self.save_progress(state, 0, 0);
+        }
         if !self.script.conversation.is_empty() {
             self.spawn("conversation", Client::converse);
         }
@@ -446,7 +456,8 @@ impl Client {
 
     /// The script's conversation, step by step (on the client's conversation thread).
     fn converse(self: &Arc<Self>) {
-        for (index, step) in self.script.conversation.iter().enumerate() {
+        let (first_step, delivered) = self.saved_progress(&self.lock()).unwrap_or((0, 0));
+        for (index, step) in self.script.conversation.iter().enumerate().skip(first_step) {
             let mut state = self.lock();
             if state.closed {
                 return;
@@ -458,9 +469,11 @@ impl Client {
                 }
                 Step::Sleep(duration) => {
                     let deadline = Instant::now() + *duration;
-                    if !self.sleep_until(state, deadline).1 {
+                    let (guard, open) = self.sleep_until(state, deadline);
+                    if !open {
                         return;
                     }
+                    state = guard;
                 }
                 Step::WaitFor {
                     request,
@@ -498,7 +511,92 @@ impl Client {
                     let text = write::envelope(&body, None, self.client_id_tag());
                     self.queue().push_repeat(Arc::from(text), *count);
                 }
+                Step::Messages(messages) => {
+                    let first = if index == first_step {
+                        delivered + 1
+                    } else {
+                        1
+                    };
+                    drop(state);
+                    if !self.emit_messages(index, messages, first) {
+                        return;
+                    }
+                    state = self.lock();
+                }
             }
+            if self.script.persistent {
+                self.save_progress(&state, index + 1, 0);
+            }
+        }
+    }
+
+    /// Emits messages `first..=count` of a `messages` step (the conversation's step `index`);
+    /// false when the client closed meanwhile.
+    fn emit_messages(&self, index: usize, messages: &Messages, first: u64) -> bool {
+        let mut state = self.lock();
+        for number in first..=messages.count {
+            if state.closed {
+                return false;
+            }
+            let chats = messages.chats.len() as u64;
+            let mut update = messages.template.clone();
+            let message = &mut update["message"];
+            message["id"] = json!(number << 20);
+            message["chat_id"] = json!(messages.chats[((number - 1) % chats) as usize]);
+            message["date"] = json!(self.script.unix_time);
+            message["content"]["text"]["text"] = json!(number.to_string());
+            self.emit_complete(&state, &update);
+            if number % messages.pause_every == 0 {
+                if self.script.persistent {
+                    let saved = number.saturating_sub(messages.replay);
+                    self.save_progress(&state, index, saved);
+                }
+                let deadline = Instant::now() + messages.pause;
+                let (guard, open) = self.sleep_until(state, deadline);
+                if !open {
+                    return false;
+                }
+                state = guard;
+            }
+        }
+        true
+    }
+
+    /// Where a persistent script keeps its progress.
+    fn progress_file(state: &State) -> Option<PathBuf> {
+        Some(state.database_directory.as_ref()?.join(PROGRESS_FILE))
+    }
+
+    /// The saved progress (next conversation step, messages of it already delivered), if the
+    /// script is persistent and the database folder has one.
+    fn saved_progress(&self, state: &State) -> Option<(usize, u64)> {
+        if !self.script.persistent {
+            return None;
+        }
+        let text = std::fs::read_to_string(Self::progress_file(state)?).ok()?;
+        let value: Value = serde_json::from_str(&text).ok()?;
+        Some((
+            usize::try_from(value["step"].as_u64()?).ok()?,
+            value["delivered"].as_u64()?,
+        ))
+    }
+
+    /// Saves the progress (written aside and renamed, so that a kill leaves the old or the new
+    /// one).
+    fn save_progress(&self, state: &State, step: usize, delivered: u64) {
+        let Some(file) = Self::progress_file(state) else {
+            return;
+        };
+        let aside = file.with_extension("json.new");
+        let text = json!({"step": step, "delivered": delivered}).to_string();
+        let saved = std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))
+            .and_then(|()| std::fs::write(&aside, text))
+            .and_then(|()| std::fs::rename(&aside, &file));
+        if let Err(error) = saved {
+            self.script_error(&format!(
+                "fake TDLib: cannot save the progress in {}: {error}",
+                file.display()
+            ));
         }
     }
 
@@ -941,8 +1039,19 @@ impl Call<'_> {
             .find(|key| non_empty(key))
             .map_or(".", |key| request[key].as_str().unwrap_or_default());
         self.state.files_directory = Some(PathBuf::from(directory));
+        self.state.database_directory = Some(PathBuf::from(
+            request["database_directory"]
+                .as_str()
+                .filter(|text| !text.is_empty())
+                .unwrap_or(directory),
+        ));
         self.write_downloaded_files();
-        self.set_auth(Auth::WaitPhoneNumber);
+        if self.client.saved_progress(&self.state).is_some() {
+            // A database that is logged in: TDLib goes straight to Ready.
+            self.client.become_ready(&mut self.state);
+        } else {
+            self.set_auth(Auth::WaitPhoneNumber);
+        }
         self.answer(ok());
         let connection = if self.client.script.connection_ready {
             "connectionStateReady"
@@ -959,6 +1068,10 @@ impl Call<'_> {
     }
 
     fn log_out(&mut self) {
+        // TDLib destroys the database at log out.
+        if let Some(file) = Client::progress_file(&self.state) {
+            let _ = std::fs::remove_file(file);
+        }
         self.set_auth(Auth::LoggingOut);
         self.answer(ok());
         self.finish_closing();

@@ -1738,3 +1738,86 @@ fn the_readme_example_script_is_valid() {
     assert_eq!(script.files.len(), 2);
     assert_eq!(script.history.len(), 1);
 }
+
+/// The texts of the `updateNewMessage`s among `outputs`, as numbers, with their chats.
+fn new_messages(outputs: &[Value]) -> Vec<(i64, u64)> {
+    outputs
+        .iter()
+        .filter(|output| output["@type"] == "updateNewMessage")
+        .map(|output| {
+            let message = &output["message"];
+            assert_eq!(
+                message["id"].as_i64().unwrap() >> 20,
+                message["content"]["text"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<i64>()
+                    .unwrap()
+            );
+            (
+                message["chat_id"].as_i64().unwrap(),
+                message["content"]["text"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_persistent_database_keeps_the_login_and_replays_from_its_saved_point() {
+    let directory = TempDir::new("persistent");
+    let script = json!({
+        "persistent": true,
+        "conversation": [
+            {"messages": {"chats": [10, 20], "count": 10, "pause_every": 4, "pause_ms": 0, "replay": 1}},
+            {"update": {"@type": "updateOption", "name": "done", "value": {"@type": "optionValueBoolean", "value": true}}},
+        ],
+    });
+    let mut parameters = tdlib_parameters();
+    parameters["database_directory"] = json!(directory.0.to_str().unwrap());
+    let first = TestClient::new(script.clone());
+    first.start_with(parameters.clone());
+    first.check_bot_token();
+    // Ten messages, alternating chats, then the option.
+    let outputs = first.take(11);
+    let messages = new_messages(&outputs);
+    assert_eq!(
+        messages,
+        (1..=10)
+            .map(|n| (if n % 2 == 1 { 10 } else { 20 }, n))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(outputs[10]["name"], "done");
+    std::thread::sleep(Duration::from_millis(50));
+    // The whole conversation is done: a restart logs in at once and emits nothing more.
+    let second = TestClient::new(script.clone());
+    second.exchange(json!({"@type": "getOption", "name": "version"}));
+    let outputs = second.exchange(parameters.clone());
+    assert!(
+        outputs
+            .iter()
+            .any(|output| output["@type"] == "updateAuthorizationState"
+                && auth_state(output) == "authorizationStateReady"),
+        "{outputs:?}"
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(new_messages(&second.drain()), []);
+
+    // Killed after message 8 was saved (as 8 - replay = 7): a restart emits 8, 9 and 10.
+    std::fs::write(
+        directory.0.join("fake-tdlib-progress.json"),
+        r#"{"step": 0, "delivered": 7}"#,
+    )
+    .unwrap();
+    let third = TestClient::new(script);
+    third.exchange(json!({"@type": "getOption", "name": "version"}));
+    third.send(parameters);
+    let outputs = third.take(3 + 2 + 4);
+    assert_eq!(new_messages(&outputs), [(20, 8), (10, 9), (20, 10)]);
+    // Logging out forgets it all.
+    third.exchange(json!({"@type": "logOut"}));
+    assert!(!directory.0.join("fake-tdlib-progress.json").exists());
+}

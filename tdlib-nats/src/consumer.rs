@@ -1,5 +1,8 @@
-//! Reading the update stream: durable consumers that catch up after a stop, shared by several
-//! workers when they use one name.
+//! Reading the update stream: durable consumers that catch up after a stop, and work queues
+//! that share the updates among workers while keeping each chat's order.
+//!
+//! A plain NATS subscription to [`subjects::updates`] is the third way (fan-out: every
+//! subscriber gets every update published while it listens, nothing is kept for it).
 
 use std::time::Duration;
 
@@ -9,7 +12,7 @@ use futures_util::StreamExt;
 use tdlib::codec::Decode;
 use tdlib::enums::Update;
 
-use crate::{BoxError, node, subjects};
+use crate::{BoxError, serving, subjects};
 
 /// How long a delivered update may stay unacknowledged before it is delivered again.
 pub const ACK_WAIT: Duration = Duration::from_secs(30);
@@ -40,6 +43,8 @@ pub struct Delivered {
     pub account: String,
     /// Its place in the stream.
     pub stream_sequence: u64,
+    /// Whether it was delivered before (and not acknowledged in time).
+    pub redelivered: bool,
     /// The update.
     pub update: Update,
     message: jetstream::Message,
@@ -51,6 +56,7 @@ impl std::fmt::Debug for Delivered {
             .field("id", &self.id)
             .field("account", &self.account)
             .field("stream_sequence", &self.stream_sequence)
+            .field("redelivered", &self.redelivered)
             .finish_non_exhaustive()
     }
 }
@@ -75,13 +81,9 @@ impl Durable {
         name: &str,
         account: &str,
     ) -> Result<Durable, BoxError> {
-        if !subjects::is_valid_account(name) {
-            return Err(format!("not a valid consumer name: {name:?}").into());
-        }
-        if account != "*" && !subjects::is_valid_account(account) {
-            return Err(format!("not a valid account name: {account:?}").into());
-        }
-        let stream = node::update_stream(&nats).await?;
+        subjects::check_name("consumer", name)?;
+        check_account(account)?;
+        let stream = serving::update_stream(&nats).await?;
         let consumer: consumer::PullConsumer = stream
             .get_or_create_consumer(
                 name,
@@ -114,8 +116,18 @@ impl Durable {
     }
 }
 
+fn check_account(account: &str) -> Result<(), BoxError> {
+    if account == "*" {
+        Ok(())
+    } else {
+        subjects::check_name("account", account)
+    }
+}
+
 fn delivered(message: jetstream::Message) -> Result<Delivered, BoxError> {
-    let stream_sequence = message.info()?.stream_sequence;
+    let info = message.info()?;
+    let stream_sequence = info.stream_sequence;
+    let redelivered = info.delivered > 1;
     let id = message
         .headers
         .as_ref()
@@ -134,7 +146,94 @@ fn delivered(message: jetstream::Message) -> Result<Delivered, BoxError> {
         id,
         account,
         stream_sequence,
+        redelivered,
         update,
         message,
     })
+}
+
+/// How many updates a work queue worker holds ready at once.
+const WORKER_BUFFER: usize = 64;
+
+/// A worker of a work queue: the workers that join one group share the group's updates, and
+/// each chat's updates are handled one at a time, in order.
+///
+/// The group is one durable consumer per partition ([`subjects::PARTITIONS`];
+/// `<group>-<partition>`) that lets one update at a time be unacknowledged: the next update of
+/// a partition (so of a chat) is delivered, to whichever worker asks first, once the one before
+/// was acknowledged. A worker that stops without acknowledging gives its update back after
+/// [`ACK_WAIT`]. Up to [`subjects::PARTITIONS`] chats are handled at once, by as many workers.
+pub struct WorkQueue {
+    updates: tokio::sync::mpsc::Receiver<Result<Delivered, BoxError>>,
+    pulls: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for WorkQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkQueue").finish_non_exhaustive()
+    }
+}
+
+impl Drop for WorkQueue {
+    fn drop(&mut self) {
+        for pull in &self.pulls {
+            pull.abort();
+        }
+    }
+}
+
+impl WorkQueue {
+    /// Joins work queue `group` of `account`'s updates (`*`: every account's), creating it if
+    /// needed (a new group starts at the beginning of the stream).
+    pub async fn join(
+        nats: async_nats::Client,
+        group: &str,
+        account: &str,
+    ) -> Result<WorkQueue, BoxError> {
+        subjects::check_name("group", group)?;
+        check_account(account)?;
+        let stream = serving::update_stream(&nats).await?;
+        let (sender, updates) = tokio::sync::mpsc::channel(WORKER_BUFFER);
+        let mut pulls = Vec::new();
+        for partition in 0..subjects::PARTITIONS {
+            let name = format!("{group}-{partition}");
+            let consumer: consumer::PullConsumer = stream
+                .get_or_create_consumer(
+                    &name,
+                    consumer::pull::Config {
+                        durable_name: Some(name.clone()),
+                        filter_subject: subjects::partition_updates(account, partition),
+                        deliver_policy: DeliverPolicy::All,
+                        ack_policy: AckPolicy::Explicit,
+                        ack_wait: ACK_WAIT,
+                        // One at a time per partition: each chat's order is kept across workers.
+                        max_ack_pending: 1,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let mut messages = consumer
+                .stream()
+                .max_messages_per_batch(1)
+                .expires(PULL_EXPIRES)
+                .messages()
+                .await?;
+            let sender = sender.clone();
+            pulls.push(tokio::spawn(async move {
+                while let Some(message) = messages.next().await {
+                    let delivered = message.map_err(BoxError::from).and_then(delivered);
+                    if sender.send(delivered).await.is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        Ok(WorkQueue { updates, pulls })
+    }
+
+    /// The next update for this worker; acknowledge it once handled ([`Delivered::ack`]): the
+    /// next update of its chat waits for that.
+    pub async fn next(&mut self) -> Option<Result<Delivered, BoxError>> {
+        self.updates.recv().await
+    }
 }

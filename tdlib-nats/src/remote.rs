@@ -13,7 +13,7 @@ use tdlib::remote::{RemoteUpdates, Transport};
 use tdlib::{Client, Error};
 use tokio::task::JoinHandle;
 
-use crate::{BoxError, node, subjects};
+use crate::{BoxError, secrets, serving, subjects};
 
 /// A remote account: derefs to its [`Client`]. Dropping it stops reading its updates (its
 /// subscriptions then end with [`ErrorKind::Transport`](tdlib::ErrorKind::Transport)).
@@ -37,6 +37,13 @@ impl Drop for RemoteAccount {
     }
 }
 
+/// How long a request waits for a node to serve its account (while an account moves between
+/// nodes, nobody serves it for up to about a lease time and a round).
+pub const NODE_WAIT: Duration = Duration::from_secs(30);
+
+/// How often a waiting request looks for a node again.
+const NODE_RETRY: Duration = Duration::from_millis(100);
+
 /// Requests over NATS request/reply.
 struct NatsTransport {
     nats: async_nats::Client,
@@ -51,21 +58,50 @@ impl Transport for NatsTransport {
         let nats = self.nats.clone();
         let account = self.account.clone();
         Box::pin(async move {
-            match nats.request(subjects::rpc(&account), request.into()).await {
-                Ok(answer) => String::from_utf8(answer.payload.to_vec()).map_err(|error| {
-                    Error::transport("the answer is not UTF-8", Some(Box::new(error)))
-                }),
-                Err(error) => Err(match error.kind() {
+            if let Some(function) = secrets::secret_function(&request) {
+                return Err(Error::transport(
+                    format!(
+                        "{function} carries a secret and is not sent over NATS: the node does it \
+                         from the account's registration (tdlib-nats account add)"
+                    ),
+                    None,
+                ));
+            }
+            let payload = bytes::Bytes::from(request);
+            let deadline = tokio::time::Instant::now() + NODE_WAIT;
+            loop {
+                let error = match nats.request(subjects::rpc(&account), payload.clone()).await {
+                    Ok(answer) => {
+                        return String::from_utf8(answer.payload.to_vec()).map_err(|error| {
+                            Error::transport("the answer is not UTF-8", Some(Box::new(error)))
+                        });
+                    }
+                    Err(error) => error,
+                };
+                return Err(match error.kind() {
+                    // Nobody got the request, so it is safe to send again: the account is
+                    // between nodes, or no node runs.
+                    RequestErrorKind::NoResponders if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(NODE_RETRY).await;
+                        continue;
+                    }
                     RequestErrorKind::NoResponders => Error::transport(
-                        format!("no node serves account {account} now"),
+                        format!(
+                            "no node served account {account} for {} s (is it registered, and \
+                             does a node run?)",
+                            NODE_WAIT.as_secs()
+                        ),
                         Some(Box::new(error)),
                     ),
                     RequestErrorKind::TimedOut => Error::transport(
-                        format!("the node of account {account} did not answer in time"),
+                        format!(
+                            "the node of account {account} did not answer in time; the request \
+                             may or may not have been carried out"
+                        ),
                         Some(Box::new(error)),
                     ),
                     _ => Error::transport("the NATS request failed", Some(Box::new(error))),
-                }),
+                });
             }
         })
     }
@@ -81,7 +117,7 @@ pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAc
     if !subjects::is_valid_account(account) {
         return Err(format!("not a valid account name: {account:?}").into());
     }
-    let stream = node::update_stream(&nats).await?;
+    let stream = serving::update_stream(&nats).await?;
     // From now on (created first, so nothing falls between it and the snapshot below).
     let consumer: consumer::PullConsumer = stream
         .create_consumer(consumer::pull::Config {
@@ -95,10 +131,10 @@ pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAc
     let mut current = Vec::new();
     for kind in STATE_KINDS {
         if let Ok(last) = stream
-            .get_last_raw_message_by_subject(&subjects::update(account, kind))
+            .get_last_raw_message_by_subject(&subjects::update(account, kind, 0))
             .await
         {
-            current.push(last.payload);
+            current.push(last.payload.to_vec());
         }
     }
     let mut messages = consumer.messages().await?;

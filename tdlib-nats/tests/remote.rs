@@ -1,98 +1,21 @@
-//! A node and a remote client over a real `nats-server` (started here, JetStream on a
-//! temporary folder, loopback only), with the account on the scripted fake libtdjson: a bot
-//! logs in through the remote client with `auth::authorize`, and typed requests through NATS
-//! give what the local client gives.
+//! A served client and a remote client over a real `nats-server` (started here, JetStream on a
+//! temporary folder, loopback only), with the account on the scripted fake libtdjson: typed
+//! requests through NATS give what the local client gives, requests that carry secrets never
+//! leave, a durable consumer catches up, and a work queue keeps each chat's order.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use serde_json::json;
+use support::{on_fake, runtime_and_server};
 use tdlib::enums::AuthorizationState;
 use tdlib::{Client, Event, auth, functions, types};
-use tdlib_fake_harness::{Fake, in_child};
-
-/// A `nats-server` with JetStream, on a free loopback port; killed when dropped.
-struct NatsServer {
-    child: Child,
-    url: String,
-    _store: PathBuf,
-}
-
-impl NatsServer {
-    fn start(name: &str) -> NatsServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let store = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("nats-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&store);
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server is needed (Debian: nats-server; scripts/setup installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        NatsServer {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            _store: store,
-        }
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self._store);
-    }
-}
 
 const TOKEN: &str = "42:remote-token";
 
-/// Runs `test` in a child process on the fake library with `script`; returns the fake (for
-/// its request log) in the parent once the child passed, `None` in the child.
-fn on_fake(test: &str, script: serde_json::Value) -> Option<Fake> {
-    if in_child() {
-        return None;
-    }
-    let fake = Fake::new(test, &script);
-    let output = fake.run_test_in_child(test);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("1 passed"), "{stdout}");
-    assert_eq!(fake.script_errors(), Vec::<String>::new());
-    Some(fake)
-}
-
-/// A runtime for the child's part, and its NATS server.
-fn runtime_and_server(name: &str) -> (tokio::runtime::Runtime, NatsServer) {
-    tdlib::set_log_verbosity(1).unwrap();
-    let server = NatsServer::start(name);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    (runtime, server)
-}
-
 #[test]
-fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
+fn typed_requests_through_nats_answer_as_locally() {
     let script = json!({
         "login": {"bot_token": TOKEN},
         "me": {"id": 42, "first_name": "Far"},
@@ -100,28 +23,24 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
                          {"update": {"@type": "updateOption", "name": "hello_remote",
                                      "value": {"@type": "optionValueBoolean", "value": true}}}]
     });
-    if let Some(fake) = on_fake(
-        "a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally",
-        script,
-    ) {
-        // The remote client's requests reached the account's TDLib client.
-        let types: Vec<String> = fake
+    if let Some(fake) = on_fake("typed_requests_through_nats_answer_as_locally", script) {
+        // The token was sent once, by the local login: the remote client's attempt never left.
+        let tokens = fake
             .requests()
             .iter()
-            .map(|logged| logged.request_type().to_owned())
-            .collect();
-        assert!(
-            types
-                .iter()
-                .any(|name| name == "checkAuthenticationBotToken"),
-            "{types:?}"
-        );
+            .filter(|logged| logged.request_type() == "checkAuthenticationBotToken")
+            .count();
+        assert_eq!(tokens, 1);
         return;
     }
     let (runtime, server) = runtime_and_server("remote");
     runtime.block_on(async {
         let nats = async_nats::connect(&server.url).await.unwrap();
         let local = Client::new().unwrap();
+        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "nats-db");
+        auth::authorize(&local, &mut auth::Bot::new(parameters.clone(), TOKEN))
+            .await
+            .unwrap();
         let _served = tdlib_nats::serve(nats.clone(), "acc1", local.clone())
             .await
             .unwrap();
@@ -130,7 +49,8 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
             .subscription::<types::UpdateOption>()
             .lossless()
             .subscribe();
-        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "nats-db");
+        // The remote view starts at the account's current state: the login helper sees it
+        // ready and returns.
         tokio::time::timeout(
             Duration::from_secs(30),
             auth::authorize(&remote, &mut auth::Bot::new(parameters, TOKEN)),
@@ -142,6 +62,18 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
             remote.authorization_state(),
             Some(AuthorizationState::Ready(_))
         ));
+        // Secrets do not go over NATS: refused before they are sent.
+        let refused = remote
+            .send(functions::CheckAuthenticationBotToken {
+                token: TOKEN.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind(), tdlib::ErrorKind::Transport, "{refused}");
+        assert!(
+            refused.to_string().contains("carries a secret"),
+            "{refused}"
+        );
         let far = remote.send(functions::GetMe {}).await.unwrap();
         let near = local.send(functions::GetMe {}).await.unwrap();
         assert_eq!((far.id, &far.first_name), (near.id, &near.first_name));
@@ -174,6 +106,11 @@ fn a_bot_logs_in_through_nats_and_typed_requests_answer_as_locally() {
         );
         for (request, expected) in [
             ("{not json".to_owned(), "error"),
+            // Sent by hand despite the client's refusal: the node refuses it too.
+            (
+                format!(r#"{{"@type":"checkAuthenticationBotToken","token":"{TOKEN}"}}"#),
+                "error",
+            ),
             (deep, "error"),
             ("[1,2]".to_owned(), "error"),
             (huge, "testString"),
@@ -305,6 +242,117 @@ fn a_durable_consumer_stopped_for_a_burst_catches_up() {
         }
         assert_eq!(burst, BURST, "every update of the burst, once");
         remote.close().await.unwrap();
+        local.close().await.unwrap();
+    });
+}
+
+const MESSAGES: u64 = 2_000;
+const CHATS: [i64; 8] = [11, 12, 13, 14, 15, 16, 17, 18];
+
+/// Two workers of one work queue share a burst of new messages in eight chats: every message
+/// is handled once, by one of them, and each chat's messages in order.
+#[test]
+fn a_work_queue_shares_updates_and_keeps_each_chats_order() {
+    use std::sync::{Arc, Mutex};
+    use tdlib::enums::{MessageContent, Update};
+    use tdlib_nats::consumer::WorkQueue;
+
+    let script = json!({
+        "login": {"bot_token": TOKEN},
+        "conversation": [
+            {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
+            {"messages": {"chats": CHATS, "count": MESSAGES}},
+        ]
+    });
+    if on_fake(
+        "a_work_queue_shares_updates_and_keeps_each_chats_order",
+        script,
+    )
+    .is_some()
+    {
+        return;
+    }
+    let (runtime, server) = runtime_and_server("work-queue");
+    runtime.block_on(async {
+        let nats = async_nats::connect(&server.url).await.unwrap();
+        let local = Client::new().unwrap();
+        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "queue-db");
+        auth::authorize(&local, &mut auth::Bot::new(parameters, TOKEN))
+            .await
+            .unwrap();
+        let _served = tdlib_nats::serve(nats.clone(), "acc3", local.clone())
+            .await
+            .unwrap();
+        // (worker, chat, message number) in the order they were handled.
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let mut workers = Vec::new();
+        for worker in 0..2 {
+            let mut queue = WorkQueue::join(nats.clone(), "printers", "acc3")
+                .await
+                .unwrap();
+            let handled = handled.clone();
+            workers.push(tokio::spawn(async move {
+                let mut ids = std::collections::HashSet::new();
+                loop {
+                    let delivered = tokio::time::timeout(Duration::from_secs(10), queue.next())
+                        .await
+                        .expect("no hang")
+                        .unwrap()
+                        .unwrap();
+                    if let Update::NewMessage(new) = &delivered.update
+                        && let MessageContent::MessageText(text) = &*new.message.content
+                        && ids.insert(delivered.id.clone())
+                    {
+                        let number: u64 = text.text.text.parse().unwrap();
+                        handled
+                            .lock()
+                            .unwrap()
+                            .push((worker, new.message.chat_id, number));
+                    }
+                    // Some work, so that the other worker gets its turn.
+                    if delivered.stream_sequence % 7 == worker {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    delivered.ack().await.unwrap();
+                    if handled.lock().unwrap().len() as u64 == MESSAGES {
+                        return;
+                    }
+                }
+            }));
+        }
+        local.send(functions::TestCallEmpty {}).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while (handled.lock().unwrap().len() as u64) < MESSAGES {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the workers got every message"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for worker in workers {
+            worker.abort();
+        }
+        let handled = handled.lock().unwrap().clone();
+        let mut numbers: Vec<u64> = handled.iter().map(|(_, _, number)| *number).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=MESSAGES).collect::<Vec<_>>(), "each once");
+        for chat in CHATS {
+            let order: Vec<u64> = handled
+                .iter()
+                .filter(|(_, handled_chat, _)| *handled_chat == chat)
+                .map(|(_, _, number)| *number)
+                .collect();
+            assert!(
+                order.windows(2).all(|pair| pair[0] < pair[1]),
+                "chat {chat} in order: {order:?}"
+            );
+        }
+        let by_first = handled.iter().filter(|(worker, _, _)| *worker == 0).count();
+        assert!(
+            by_first > 0 && by_first < handled.len(),
+            "both workers worked: {by_first} of {}",
+            handled.len()
+        );
         local.close().await.unwrap();
     });
 }

@@ -1,0 +1,173 @@
+//! Leases: which node holds which account, and which nodes are alive, in a key-value bucket
+//! whose values expire.
+//!
+//! A node claims an account by creating its key (`account.<name>`; only one create of a key
+//! succeeds) and renews it by updating it at the revision it last wrote (an update at a stale
+//! revision fails, so a node that lost its lease learns it at its next renewal). Values live
+//! for the bucket's `max_age`, the lease time: a node that stops renewing (killed, cut off)
+//! loses its accounts that long after its last renewal, and the other nodes claim them. Nodes
+//! announce themselves under `node.<name>` the same way.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::{self, kv};
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::{BoxError, bucket, subjects};
+
+/// What a lease says about its account (no secret: anyone who may read the bucket sees it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// The node holding it.
+    pub node: String,
+    /// When the node claimed it (Unix seconds).
+    pub since: u64,
+    /// The account's authorization state, as TDLib names it without `authorizationState`
+    /// (`Ready`, `WaitCode`, ...), or `Starting`.
+    pub state: String,
+    /// Updates TDLib handed the node so far.
+    pub received: u64,
+    /// Of those, updates stored in the stream (or that are not for it).
+    pub stored: u64,
+    /// Of those, updates the stream already had (new messages TDLib handed out again after the
+    /// account moved, recognized by their ids and stored once).
+    #[serde(default)]
+    pub repeated: u64,
+}
+
+/// What a renewal found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Renewal {
+    /// Still held; the lease's new revision.
+    Renewed(u64),
+    /// Another node holds it now (or it expired and was claimed): stop serving it at once.
+    Lost,
+}
+
+/// The leases bucket.
+#[derive(Clone)]
+pub struct Leases {
+    kv: kv::Store,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for Leases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leases").field("ttl", &self.ttl).finish()
+    }
+}
+
+fn account_key(account: &str) -> String {
+    format!("account.{account}")
+}
+
+fn node_key(node: &str) -> String {
+    format!("node.{node}")
+}
+
+/// Now, in Unix seconds.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+impl Leases {
+    /// Opens the bucket; if it does not exist, creates it with leases of `ttl`. The lease time
+    /// is the bucket's: a bucket made earlier with another one keeps it (see
+    /// [`Leases::ttl`]).
+    pub async fn open(nats: &async_nats::Client, ttl: Duration) -> Result<Leases, BoxError> {
+        if ttl < Duration::from_secs(1) {
+            return Err("the lease time must be at least 1 s".into());
+        }
+        let js = jetstream::new(nats.clone());
+        let (kv, ttl) = bucket::open(&js, subjects::LEASES_BUCKET, ttl).await?;
+        if ttl.is_zero() {
+            return Err(format!(
+                "the bucket {} exists without a lease time; remove it (nats kv rm) and start again",
+                subjects::LEASES_BUCKET
+            )
+            .into());
+        }
+        Ok(Leases { kv, ttl })
+    }
+
+    /// How long a lease lives without renewal.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Claims `account`: its lease's revision, or `None` if another node holds it.
+    pub async fn claim(&self, account: &str, holder: &Holder) -> Result<Option<u64>, BoxError> {
+        let value = serde_json::to_vec(holder)?;
+        match self.kv.create(account_key(account), value.into()).await {
+            Ok(revision) => Ok(Some(revision)),
+            Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Renews the lease on `account` last written at `revision`.
+    pub async fn renew(
+        &self,
+        account: &str,
+        holder: &Holder,
+        revision: u64,
+    ) -> Result<Renewal, BoxError> {
+        let value = serde_json::to_vec(holder)?;
+        match self
+            .kv
+            .update(account_key(account), value.into(), revision)
+            .await
+        {
+            Ok(revision) => Ok(Renewal::Renewed(revision)),
+            Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                Ok(Renewal::Lost)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Gives up the lease on `account` (if it is still at `revision`, that is, still ours).
+    pub async fn release(&self, account: &str, revision: u64) -> Result<(), BoxError> {
+        self.kv
+            .delete_expect_revision(account_key(account), Some(revision))
+            .await?;
+        Ok(())
+    }
+
+    /// Who holds `account`, if anyone.
+    pub async fn holder(&self, account: &str) -> Result<Option<Holder>, BoxError> {
+        let Some(value) = self.kv.get(account_key(account)).await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice(&value).ok())
+    }
+
+    /// Says that `node` is alive (and holds `accounts` accounts).
+    pub async fn announce(&self, node: &str, accounts: usize) -> Result<(), BoxError> {
+        let value = serde_json::json!({"node": node, "accounts": accounts, "at": unix_now()});
+        self.kv
+            .put(node_key(node), value.to_string().into())
+            .await?;
+        Ok(())
+    }
+
+    /// Says that `node` stopped.
+    pub async fn retire(&self, node: &str) -> Result<(), BoxError> {
+        self.kv.delete(node_key(node)).await?;
+        Ok(())
+    }
+
+    /// The nodes alive (announced within the lease time).
+    pub async fn nodes(&self) -> Result<Vec<String>, BoxError> {
+        let keys: Vec<String> = self.kv.keys().await?.try_collect().await?;
+        let mut nodes: Vec<String> = keys
+            .into_iter()
+            .filter_map(|key| key.strip_prefix("node.").map(str::to_owned))
+            .collect();
+        nodes.sort();
+        Ok(nodes)
+    }
+}

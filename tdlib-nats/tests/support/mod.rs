@@ -1,0 +1,89 @@
+//! Shared by the tests: a real `nats-server`, and running test bodies on the fake libtdjson.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tdlib_fake_harness::{Fake, in_child};
+
+/// A `nats-server` with JetStream, on a free loopback port; killed when dropped.
+pub struct NatsServer {
+    pub child: Child,
+    pub url: String,
+    _store: PathBuf,
+}
+
+impl NatsServer {
+    pub fn start(name: &str) -> NatsServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("nats-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&store);
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server is needed (Debian: nats-server; scripts/setup installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _store: store,
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._store);
+    }
+}
+
+/// Runs `test` in a child process on the fake library with `script`; returns the fake (for
+/// its request log) in the parent once the child passed, `None` in the child.
+pub fn on_fake(test: &str, script: serde_json::Value) -> Option<Fake> {
+    if in_child() {
+        return None;
+    }
+    let fake = Fake::new(test, &script);
+    let output = fake.run_test_in_child(test);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert_eq!(fake.script_errors(), Vec::<String>::new());
+    Some(fake)
+}
+
+/// A runtime for the child's part, and its NATS server.
+pub fn runtime_and_server(name: &str) -> (tokio::runtime::Runtime, NatsServer) {
+    tdlib::set_log_verbosity(1).unwrap();
+    let server = NatsServer::start(name);
+    (runtime(), server)
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
