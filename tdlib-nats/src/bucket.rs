@@ -12,11 +12,12 @@ use crate::BoxError;
 
 /// Opens bucket `name`, creating it if it does not exist. `max_age` (zero: forever) is how long
 /// a value lives after it was written; it applies to the whole bucket and is fixed by whoever
-/// creates it. Returns the bucket and its `max_age`.
+/// creates it, like `replicas` (copies on a NATS cluster). Returns the bucket and its `max_age`.
 pub async fn open(
     js: &jetstream::Context,
     name: &str,
     max_age: Duration,
+    replicas: usize,
 ) -> Result<(kv::Store, Duration), BoxError> {
     for _ in 0..3 {
         if let Ok(mut stream) = js.get_stream(format!("KV_{name}")).await {
@@ -34,7 +35,7 @@ pub async fn open(
                 deny_delete: true,
                 allow_direct: true,
                 discard: stream::DiscardPolicy::New,
-                num_replicas: 1,
+                num_replicas: replicas,
                 ..Default::default()
             })
             .await;

@@ -78,11 +78,20 @@ impl Leases {
     /// is the bucket's: a bucket made earlier with another one keeps it (see
     /// [`Leases::ttl`]).
     pub async fn open(nats: &async_nats::Client, ttl: Duration) -> Result<Leases, BoxError> {
+        Leases::open_with_replicas(nats, ttl, 1).await
+    }
+
+    /// Like [`Leases::open`], creating the bucket with `replicas` copies if needed.
+    pub async fn open_with_replicas(
+        nats: &async_nats::Client,
+        ttl: Duration,
+        replicas: usize,
+    ) -> Result<Leases, BoxError> {
         if ttl < Duration::from_secs(1) {
             return Err("the lease time must be at least 1 s".into());
         }
         let js = jetstream::new(nats.clone());
-        let (kv, ttl) = bucket::open(&js, subjects::LEASES_BUCKET, ttl).await?;
+        let (kv, ttl) = bucket::open(&js, subjects::LEASES_BUCKET, ttl, replicas).await?;
         if ttl.is_zero() {
             return Err(format!(
                 "the bucket {} exists without a lease time; remove it (nats kv rm) and start again",
@@ -163,11 +172,11 @@ impl Leases {
     /// The nodes alive (announced within the lease time).
     pub async fn nodes(&self) -> Result<Vec<String>, BoxError> {
         let keys: Vec<String> = self.kv.keys().await?.try_collect().await?;
-        let mut nodes: Vec<String> = keys
+        // A key written while the listing runs can be listed twice: a set.
+        let nodes: std::collections::BTreeSet<String> = keys
             .into_iter()
             .filter_map(|key| key.strip_prefix("node.").map(str::to_owned))
             .collect();
-        nodes.sort();
-        Ok(nodes)
+        Ok(nodes.into_iter().collect())
     }
 }

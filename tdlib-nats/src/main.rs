@@ -45,6 +45,10 @@ struct NatsOptions {
     /// The client certificate's key (PEM).
     #[arg(long, env = "NATS_KEY", global = true, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The prefix of this client's reply subjects (e.g. `_INBOX_alice`), for subject
+    /// permissions that keep others' answers out of reach.
+    #[arg(long, env = "NATS_INBOX_PREFIX", global = true)]
+    inbox_prefix: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -64,6 +68,10 @@ enum Command {
         /// Seconds a lease lives without renewal (if this node creates the leases bucket).
         #[arg(long, default_value_t = 10)]
         lease_time: u64,
+        /// Copies of the update stream and the buckets, if this node creates them (on a NATS
+        /// cluster; 1 on a single server).
+        #[arg(long, default_value_t = 1)]
+        replicas: usize,
     },
     /// Creates a registration key file (readable by its owner only).
     Key {
@@ -79,8 +87,15 @@ enum Command {
         /// The account.
         account: String,
     },
-    /// A worker of a work queue: prints each update's account, type and chat, in each chat's
-    /// order, and acknowledges it.
+    /// Sends one request (TDLib's JSON) to an account and prints the answer.
+    Call {
+        /// The account.
+        account: String,
+        /// The request, e.g. '{"@type":"getMe"}'.
+        request: String,
+    },
+    /// A worker of a work queue: prints each update's account, type and id (each chat's in
+    /// order) and acknowledges it.
     Work {
         /// The work queue group (workers of one group share its updates).
         #[arg(long)]
@@ -119,10 +134,19 @@ enum AccountCommand {
     List,
 }
 
+/// Prints a line on standard output; a closed output (`| head`) ends the command quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tdlib_nats=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -136,6 +160,13 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("tdlib-nats: {error}");
             ExitCode::FAILURE
@@ -145,6 +176,9 @@ fn main() -> ExitCode {
 
 async fn connect(options: &NatsOptions) -> Result<async_nats::Client, BoxError> {
     let mut connect = async_nats::ConnectOptions::new().name("tdlib-nats");
+    if let Some(prefix) = &options.inbox_prefix {
+        connect = connect.custom_inbox_prefix(prefix);
+    }
     if let Some(creds) = &options.creds {
         connect = connect.credentials_file(creds).await?;
     }
@@ -170,12 +204,14 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             key_file,
             name,
             lease_time,
+            replicas,
         } => {
             let config = NodeConfig {
                 name: name.unwrap_or_else(default_name),
                 data,
                 key: SecretKey::load(&key_file)?,
                 lease_time: Duration::from_secs(lease_time),
+                replicas,
             };
             let nats = connect(&cli.nats).await?;
             node::run(nats, config, shutdown()).await
@@ -202,7 +238,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 .await?
                 .add(&account, &registration)
                 .await?;
-            println!("registered {account}");
+            out!("registered {account}");
             Ok(())
         }
         Command::Account(AccountCommand::Remove { account }) => {
@@ -210,7 +246,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             // Removing needs no key: the value is not read.
             let registry = Registry::open(&nats, SecretKey::generate()?).await?;
             registry.remove(&account).await?;
-            println!("removed {account}");
+            out!("removed {account}");
             Ok(())
         }
         Command::Account(AccountCommand::List) => list(&connect(&cli.nats).await?).await,
@@ -222,7 +258,16 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let mut terminal =
                 tdlib::auth::Terminal::new(tdlib::functions::SetTdlibParameters::default());
             tdlib::auth::authorize(&remote, &mut terminal).await?;
-            println!("{account} is logged in");
+            out!("{account} is logged in");
+            Ok(())
+        }
+        Command::Call { account, request } => {
+            let request: serde_json::Value = serde_json::from_str(&request)
+                .map_err(|error| format!("the request is not JSON: {error}"))?;
+            let nats = connect(&cli.nats).await?;
+            let remote = tdlib_nats::connect(nats, &account).await?;
+            let answer = remote.send_json(request).await?;
+            out!("{answer}");
             Ok(())
         }
         Command::Work { group, account } => {
@@ -240,7 +285,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 let delivered = delivered?;
                 let json = tdlib::codec::Encode::to_json(&delivered.update);
                 let kind = json.split('"').nth(3).unwrap_or("?");
-                println!("{} {kind} {}", delivered.account, delivered.id);
+                out!("{} {kind} {}", delivered.account, delivered.id);
                 delivered.ack().await?;
             }
         }
@@ -251,22 +296,29 @@ async fn list(nats: &async_nats::Client) -> Result<(), BoxError> {
     let accounts = registry::registered_accounts(nats).await?;
     // The lease time is the bucket's; the one given here applies only if there is none yet.
     let leases = Leases::open(nats, Duration::from_secs(10)).await?;
-    println!(
+    out!(
         "{:<24} {:<24} {:<22} {:>6} {:>10}",
-        "ACCOUNT", "NODE", "STATE", "LAG", "REPEATED"
+        "ACCOUNT",
+        "NODE",
+        "STATE",
+        "LAG",
+        "REPEATED"
     );
     for account in accounts {
         match leases.holder(&account).await? {
-            Some(holder) => println!(
+            Some(holder) => out!(
                 "{account:<24} {:<24} {:<22} {:>6} {:>10}",
                 holder.node,
                 holder.state,
                 holder.received.saturating_sub(holder.stored),
                 holder.repeated
             ),
-            None => println!(
+            None => out!(
                 "{account:<24} {:<24} {:<22} {:>6} {:>10}",
-                "-", "(not served)", "-", "-"
+                "-",
+                "(not served)",
+                "-",
+                "-"
             ),
         }
     }
@@ -284,7 +336,7 @@ fn write_key(file: &std::path::Path) -> Result<(), BoxError> {
         .open(file)
         .map_err(|error| format!("cannot create {}: {error}", file.display()))?;
     writeln!(out, "{}", key.to_hex())?;
-    println!("wrote a new key to {}", file.display());
+    out!("wrote a new key to {}", file.display());
     Ok(())
 }
 

@@ -54,6 +54,9 @@ pub struct NodeConfig {
     /// How long a lease lives without renewal, if this node creates the leases bucket (else the
     /// bucket's own lease time applies).
     pub lease_time: Duration,
+    /// Copies of the stream and buckets, if this node creates them (3 on a NATS cluster of
+    /// three; 1 on a single server).
+    pub replicas: usize,
 }
 
 /// How long a stopping account may take to close its TDLib client and store its last updates.
@@ -73,9 +76,9 @@ pub async fn run(
             config.data.display()
         )
     })?;
-    serving::update_stream(&nats).await?;
-    let registry = Registry::open(&nats, config.key.clone()).await?;
-    let leases = Leases::open(&nats, config.lease_time).await?;
+    serving::update_stream_with_replicas(&nats, config.replicas).await?;
+    let registry = Registry::open_with_replicas(&nats, config.key.clone(), config.replicas).await?;
+    let leases = Leases::open_with_replicas(&nats, config.lease_time, config.replicas).await?;
     if leases.ttl() != config.lease_time {
         tracing::warn!(target: "tdlib_nats", bucket = ?leases.ttl(), configured = ?config.lease_time,
             "the leases bucket has another lease time, which applies");
@@ -93,22 +96,37 @@ pub async fn run(
     let mut rounds = 0u64;
     loop {
         // The first round only announces: nodes started together see each other before any
-        // of them takes its share.
-        node.round(rounds > 0).await;
+        // of them takes its share. A round waits for NATS, which may be gone: the shutdown
+        // does not wait for it (an account being claimed then is dropped, its lease expires).
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = node.round(rounds > 0) => {}
+        }
         rounds += 1;
         tokio::select! {
             () = &mut shutdown => break,
             () = tokio::time::sleep(round) => {}
         }
     }
-    let names: Vec<String> = node.held.keys().cloned().collect();
-    for name in names {
-        node.stop(&name, true).await;
+    let name = node.config.name.clone();
+    let stopping = async {
+        let names: Vec<String> = node.held.keys().cloned().collect();
+        for name in names {
+            node.stop(&name, true).await;
+        }
+        if let Err(error) = node.leases.retire(&node.config.name).await {
+            tracing::warn!(target: "tdlib_nats", %error, "the node could not say it stopped");
+        }
+    };
+    // Each account's TDLib closes within STOP_LIMIT; NATS may not answer at all.
+    if tokio::time::timeout(STOP_LIMIT * 2, stopping)
+        .await
+        .is_err()
+    {
+        tracing::warn!(target: "tdlib_nats", node = %name,
+            "stopping took too long (NATS out of reach?); the leases left expire on their own");
     }
-    if let Err(error) = node.leases.retire(&node.config.name).await {
-        tracing::warn!(target: "tdlib_nats", %error, "the node could not say it stopped");
-    }
-    tracing::info!(target: "tdlib_nats", node = %node.config.name, "node stopped");
+    tracing::info!(target: "tdlib_nats", node = %name, "node stopped");
     Ok(())
 }
 
@@ -195,6 +213,7 @@ impl Node {
             }
         };
         let share = registered.len().div_ceil(nodes);
+        tracing::debug!(target: "tdlib_nats", accounts = registered.len(), nodes, share, held = self.held.len(), "round");
         if self.held.len() > share {
             // The one taken last moves: one per round, so that shares settle without swings.
             if let Some(name) = self
@@ -203,7 +222,8 @@ impl Node {
                 .max_by_key(|(_, held)| held.since)
                 .map(|(name, _)| name.clone())
             {
-                tracing::info!(target: "tdlib_nats", account = %name, share, "handing an account over");
+                tracing::info!(target: "tdlib_nats", account = %name, share, accounts = registered.len(), nodes,
+                    "handing an account over");
                 self.stop(&name, true).await;
             }
             return;

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
 use async_nats::jetstream::{self, kv};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -249,10 +250,20 @@ impl fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Opens the bucket (creating it if needed).
+    /// Opens the bucket (creating it, with one replica, if needed).
     pub async fn open(nats: &async_nats::Client, key: SecretKey) -> Result<Registry, BoxError> {
+        Registry::open_with_replicas(nats, key, 1).await
+    }
+
+    /// Opens the bucket (creating it with `replicas` copies if needed).
+    pub async fn open_with_replicas(
+        nats: &async_nats::Client,
+        key: SecretKey,
+        replicas: usize,
+    ) -> Result<Registry, BoxError> {
         let js = jetstream::new(nats.clone());
-        let (kv, _) = bucket::open(&js, subjects::ACCOUNTS_BUCKET, Default::default()).await?;
+        let (kv, _) =
+            bucket::open(&js, subjects::ACCOUNTS_BUCKET, Duration::ZERO, replicas).await?;
         Ok(Registry { kv, key })
     }
 
@@ -304,15 +315,18 @@ impl Registry {
 /// The registered accounts' names, sorted (the names are not secret: no key needed).
 pub async fn registered_accounts(nats: &async_nats::Client) -> Result<Vec<String>, BoxError> {
     let js = jetstream::new(nats.clone());
-    let (kv, _) = bucket::open(&js, subjects::ACCOUNTS_BUCKET, Default::default()).await?;
+    let (kv, _) = bucket::open(&js, subjects::ACCOUNTS_BUCKET, Duration::ZERO, 1).await?;
     names(&kv).await
 }
 
 async fn names(kv: &kv::Store) -> Result<Vec<String>, BoxError> {
-    let mut names: Vec<String> = kv.keys().await?.try_collect().await?;
-    names.retain(|name| subjects::is_valid_account(name));
-    names.sort();
-    Ok(names)
+    let names: Vec<String> = kv.keys().await?.try_collect().await?;
+    // A key written while the listing runs can be listed twice: a set.
+    let names: std::collections::BTreeSet<String> = names
+        .into_iter()
+        .filter(|name| subjects::is_valid_account(name))
+        .collect();
+    Ok(names.into_iter().collect())
 }
 
 impl Registry {}

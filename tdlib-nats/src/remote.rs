@@ -119,8 +119,14 @@ pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAc
     }
     let stream = serving::update_stream(&nats).await?;
     // From now on (created first, so nothing falls between it and the snapshot below).
+    // Named, so that the create request's subject carries the filter, which subject
+    // permissions can limit to the account's updates.
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name).map_err(|error| format!("no randomness: {error}"))?;
+    let name: String = name.iter().map(|byte| format!("{byte:02x}")).collect();
     let consumer: consumer::PullConsumer = stream
         .create_consumer(consumer::pull::Config {
+            name: Some(format!("remote-{name}")),
             filter_subject: subjects::updates(account),
             deliver_policy: DeliverPolicy::New,
             ack_policy: AckPolicy::Explicit,
@@ -129,13 +135,25 @@ pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAc
         })
         .await?;
     let mut current = Vec::new();
+    let direct = stream.cached_info().config.allow_direct;
     for kind in STATE_KINDS {
-        if let Ok(last) = stream
-            .get_last_raw_message_by_subject(&subjects::update(account, kind, 0))
-            .await
-        {
-            current.push(last.payload.to_vec());
-        }
+        let subject = subjects::update(account, kind, 0);
+        // Direct reads name the subject in the request's subject (which permissions can
+        // limit); a stream made without them is read the older way.
+        let last = if direct {
+            stream
+                .direct_get_last_for_subject(subject)
+                .await
+                .map(|message| message.payload.to_vec())
+                .ok()
+        } else {
+            stream
+                .get_last_raw_message_by_subject(&subject)
+                .await
+                .map(|message| message.payload.to_vec())
+                .ok()
+        };
+        current.extend(last);
     }
     let mut messages = consumer.messages().await?;
     let (client, updates) = Client::remote(NatsTransport {

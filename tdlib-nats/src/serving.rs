@@ -33,8 +33,17 @@ const NODES: &str = "tdlib-nodes";
 /// connection keeps the order), and a failure is still seen.
 const IN_FLIGHT: usize = 256;
 
-/// Creates the update stream if it does not exist.
+/// Opens the update stream, creating it (with one replica) if it does not exist.
 pub async fn update_stream(nats: &async_nats::Client) -> Result<stream::Stream, BoxError> {
+    update_stream_with_replicas(nats, 1).await
+}
+
+/// Opens the update stream, creating it with `replicas` copies (on a NATS cluster) if it does
+/// not exist.
+pub async fn update_stream_with_replicas(
+    nats: &async_nats::Client,
+    replicas: usize,
+) -> Result<stream::Stream, BoxError> {
     let js = jetstream::new(nats.clone());
     Ok(js
         .get_or_create_stream(stream::Config {
@@ -42,6 +51,8 @@ pub async fn update_stream(nats: &async_nats::Client) -> Result<stream::Stream, 
             subjects: vec![subjects::UPDATE_SUBJECTS.into()],
             storage: stream::StorageType::File,
             duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: replicas,
+            allow_direct: true,
             ..Default::default()
         })
         .await?)

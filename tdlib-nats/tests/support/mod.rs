@@ -18,6 +18,15 @@ pub struct NatsServer {
 
 impl NatsServer {
     pub fn start(name: &str) -> NatsServer {
+        NatsServer::start_with(name, None, &[])
+    }
+
+    /// A server with the configuration file `config`, `env` in its environment.
+    pub fn start_with(
+        name: &str,
+        config: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+    ) -> NatsServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -26,9 +35,14 @@ impl NatsServer {
         let store = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("nats-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&store);
-        let child = Command::new("nats-server")
+        let mut command = Command::new("nats-server");
+        if let Some(config) = config {
+            command.arg("-c").arg(config);
+        }
+        let child = command
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(&store)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
