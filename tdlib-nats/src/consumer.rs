@@ -84,23 +84,23 @@ impl Durable {
         subjects::check_name("consumer", name)?;
         check_account(account)?;
         let stream = serving::update_stream(&nats).await?;
-        let consumer: consumer::PullConsumer = stream
-            .get_or_create_consumer(
-                name,
-                consumer::pull::Config {
-                    durable_name: Some(name.to_owned()),
-                    filter_subject: format!("tdlib.{account}.update.>"),
-                    deliver_policy: DeliverPolicy::All,
-                    ack_policy: AckPolicy::Explicit,
-                    ack_wait: ACK_WAIT,
-                    ..Default::default()
-                },
-            )
-            .await?;
+        let consumer = durable(
+            &stream,
+            consumer::pull::Config {
+                durable_name: Some(name.to_owned()),
+                filter_subject: subjects::updates(account),
+                deliver_policy: DeliverPolicy::All,
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                ..Default::default()
+            },
+        )
+        .await?;
         // A batch at a time, so that workers sharing the consumer share the load.
         let messages = consumer
             .stream()
             .max_messages_per_batch(100)
+            .expires(PULL_EXPIRES)
             .messages()
             .await?;
         Ok(Durable { messages })
@@ -112,8 +112,28 @@ impl Durable {
             Ok(message) => message,
             Err(error) => return Some(Err(error.into())),
         };
-        Some(delivered(message))
+        Some(delivered(message).await)
     }
+}
+
+/// Opens the durable consumer `config` describes, creating it if needed; one of that name made
+/// for other updates (another account) is refused, not read.
+async fn durable(
+    stream: &async_nats::jetstream::stream::Stream,
+    config: consumer::pull::Config,
+) -> Result<consumer::PullConsumer, BoxError> {
+    let name = config.durable_name.clone().unwrap_or_default();
+    let wanted = config.filter_subject.clone();
+    let mut consumer: consumer::PullConsumer = stream.get_or_create_consumer(&name, config).await?;
+    let filter = consumer.info().await?.config.filter_subject.clone();
+    if filter != wanted {
+        return Err(format!(
+            "the consumer {name} exists for {filter}, not {wanted}: choose another name, or \
+             delete it"
+        )
+        .into());
+    }
+    Ok(consumer)
 }
 
 fn check_account(account: &str) -> Result<(), BoxError> {
@@ -124,10 +144,27 @@ fn check_account(account: &str) -> Result<(), BoxError> {
     }
 }
 
-fn delivered(message: jetstream::Message) -> Result<Delivered, BoxError> {
+/// An update from its message. A message that is not a TDLib update (not published by a node)
+/// is set aside for good (terminated, so it does not come back after every wait) and reported.
+async fn delivered(message: jetstream::Message) -> Result<Delivered, BoxError> {
     let info = message.info()?;
     let stream_sequence = info.stream_sequence;
     let redelivered = info.delivered > 1;
+    let update = match std::str::from_utf8(&message.payload)
+        .map_err(BoxError::from)
+        .and_then(|text| Update::from_json(text).map_err(BoxError::from))
+    {
+        Ok(update) => update,
+        Err(error) => {
+            let subject = message.subject.to_string();
+            message.ack_with(AckKind::Term).await?;
+            return Err(format!(
+                "message {stream_sequence} of the stream ({subject}) is not a TDLib update and \
+                 was set aside: {error}"
+            )
+            .into());
+        }
+    };
     let id = message
         .headers
         .as_ref()
@@ -140,8 +177,6 @@ fn delivered(message: jetstream::Message) -> Result<Delivered, BoxError> {
         .nth(1)
         .unwrap_or_default()
         .to_owned();
-    let text = std::str::from_utf8(&message.payload)?;
-    let update = Update::from_json(text)?;
     Ok(Delivered {
         id,
         account,
@@ -197,21 +232,20 @@ impl WorkQueue {
         let mut pulls = Vec::new();
         for partition in 0..subjects::PARTITIONS {
             let name = format!("{group}-{partition}");
-            let consumer: consumer::PullConsumer = stream
-                .get_or_create_consumer(
-                    &name,
-                    consumer::pull::Config {
-                        durable_name: Some(name.clone()),
-                        filter_subject: subjects::partition_updates(account, partition),
-                        deliver_policy: DeliverPolicy::All,
-                        ack_policy: AckPolicy::Explicit,
-                        ack_wait: ACK_WAIT,
-                        // One at a time per partition: each chat's order is kept across workers.
-                        max_ack_pending: 1,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let consumer = durable(
+                &stream,
+                consumer::pull::Config {
+                    durable_name: Some(name.clone()),
+                    filter_subject: subjects::partition_updates(account, partition),
+                    deliver_policy: DeliverPolicy::All,
+                    ack_policy: AckPolicy::Explicit,
+                    ack_wait: ACK_WAIT,
+                    // One at a time per partition: each chat's order is kept across workers.
+                    max_ack_pending: 1,
+                    ..Default::default()
+                },
+            )
+            .await?;
             let mut messages = consumer
                 .stream()
                 .max_messages_per_batch(1)
@@ -221,7 +255,10 @@ impl WorkQueue {
             let sender = sender.clone();
             pulls.push(tokio::spawn(async move {
                 while let Some(message) = messages.next().await {
-                    let delivered = message.map_err(BoxError::from).and_then(delivered);
+                    let delivered = match message {
+                        Ok(message) => delivered(message).await,
+                        Err(error) => Err(error.into()),
+                    };
                     if sender.send(delivered).await.is_err() {
                         return;
                     }

@@ -24,7 +24,7 @@
 //! its accounts within one more round. The data folder must be the same for all nodes (a shared
 //! directory on several machines, with working file locks: a local disk, NFSv4, CephFS).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,10 @@ pub struct NodeConfig {
 /// How long a stopping account may take to close its TDLib client and store its last updates.
 const STOP_LIMIT: Duration = Duration::from_secs(10);
 
+/// How long a node leaves an account alone after failing to start it (a registration TDLib
+/// refuses, a folder another process holds), rather than trying every round.
+const START_RETRY: Duration = Duration::from_secs(30);
+
 /// Runs a node until `shutdown` completes, then stops its accounts (closing their TDLib
 /// clients) and releases their leases, so that other nodes take them at once.
 pub async fn run(
@@ -91,6 +95,7 @@ pub async fn run(
         leases,
         config,
         held: BTreeMap::new(),
+        failed: HashMap::new(),
     };
     tokio::pin!(shutdown);
     let mut rounds = 0u64;
@@ -136,6 +141,8 @@ struct Node {
     leases: Leases,
     config: NodeConfig,
     held: BTreeMap<String, Held>,
+    /// Accounts this node failed to start, and when.
+    failed: HashMap<String, Instant>,
 }
 
 /// An account this node holds.
@@ -228,9 +235,11 @@ impl Node {
             }
             return;
         }
+        self.failed
+            .retain(|_, failed| failed.elapsed() < START_RETRY);
         let mut free: Vec<&String> = registered
             .iter()
-            .filter(|name| !self.held.contains_key(*name))
+            .filter(|name| !self.held.contains_key(*name) && !self.failed.contains_key(*name))
             .collect();
         // Each node tries the free accounts in its own order, so that nodes claiming at once
         // rarely want the same one.
@@ -317,7 +326,9 @@ impl Node {
                 );
             }
             Err(error) => {
-                tracing::error!(target: "tdlib_nats", account = %name, %error, "the account could not be started");
+                tracing::error!(target: "tdlib_nats", account = %name, %error,
+                    "the account could not be started; trying again in {} s", START_RETRY.as_secs());
+                self.failed.insert(name.to_owned(), Instant::now());
                 if let Err(error) = self.leases.release(name, revision).await {
                     tracing::warn!(target: "tdlib_nats", account = %name, %error, "the lease could not be released");
                 }

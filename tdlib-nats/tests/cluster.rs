@@ -32,6 +32,16 @@ const CODE: &str = "24680";
 /// Lease time of the test's nodes, in seconds.
 const LEASE: u64 = 3;
 
+/// Tests that start node processes take this first: on two CPUs, a burst through two debug
+/// nodes beside another test's nodes can starve one of them past a request's 10 s.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A scratch folder of the test, removed at its end.
 struct Scratch(PathBuf);
 
@@ -75,7 +85,7 @@ impl Node {
             .arg(scratch.join("data"))
             .arg("--key-file")
             .arg(scratch.join("key"))
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "tdlib_nats=debug,warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
         fake.configure(&mut command);
@@ -179,6 +189,7 @@ impl Seen {
 
 #[test]
 fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
+    let _alone = one_at_a_time();
     let scratch = Scratch::new("failover");
     let server = NatsServer::start("failover");
     let script = json!({
@@ -186,7 +197,7 @@ fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
         "persistent": true,
         "conversation": [
             {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 120000}},
-            {"messages": {"chats": CHATS, "count": MESSAGES, "pause_every": 50, "pause_ms": 25,
+            {"messages": {"chats": CHATS, "count": MESSAGES, "pause_every": 20, "pause_ms": 20,
                           "replay": 1000}},
             {"update": {"@type": "updateOption", "name": "end",
                         "value": {"@type": "optionValueBoolean", "value": true}}},
@@ -310,14 +321,14 @@ fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
             }));
         }
 
-        // The bursts start; node A is killed a quarter of the way through.
+        // The bursts start (each lasts at least 3 s); node A is killed early in them.
         for account in &accounts {
             let remote = tdlib_nats::connect(nats.clone(), account).await.unwrap();
             remote.send(functions::TestCallEmpty {}).await.unwrap();
         }
         let total = ACCOUNTS * MESSAGES as usize;
-        until(Duration::from_secs(60), "a quarter of the burst", || async {
-            seen.lock().unwrap().total() >= total / 4
+        until(Duration::from_secs(60), "a tenth of the burst", || async {
+            seen.lock().unwrap().total() >= total / 10
         })
         .await;
         let mut node_a = node_a;
@@ -325,7 +336,19 @@ fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
         let killed = Instant::now();
         node_a.child.wait().unwrap();
         let at_kill = seen.lock().unwrap().total();
-        assert!(at_kill < total, "killed before the burst ended");
+        // The premise: node A died in the middle of its accounts' bursts (their ends are not in
+        // the stream; the consumer may lag behind it, the stream does not).
+        let stream = tdlib_nats::serving::update_stream(&nats).await.unwrap();
+        let mut ended_on_a = 0;
+        for account in &on_a {
+            let last_option = stream
+                .direct_get_last_for_subject(tdlib_nats::subjects::update(account, "updateOption", 0))
+                .await;
+            if last_option.is_ok_and(|message| String::from_utf8_lossy(&message.payload).contains("\"end\"")) {
+                ended_on_a += 1;
+            }
+        }
+        assert!(ended_on_a < on_a.len(), "node A was killed after its bursts ended");
 
         // Its accounts move to node B.
         until(Duration::from_secs(60), "node B serves every account", || async {
@@ -354,11 +377,18 @@ fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
         // recognized them by id (renewals report it every round).
         tokio::time::sleep(Duration::from_secs(LEASE)).await;
         let mut repeated = 0;
+        let mut moved = Vec::new();
         for account in &on_a {
-            repeated += leases.holder(account).await.unwrap().unwrap().repeated;
+            let holder = leases.holder(account).await.unwrap().unwrap();
+            repeated += holder.repeated;
+            moved.push(holder);
         }
         println!("messages TDLib handed out again after the move, stored once: {repeated}");
-        assert!(repeated > 0, "the replay after the move was exercised");
+        assert!(
+            repeated > 0,
+            "the replay after the move was exercised: {moved:?}\n{}",
+            node_b.log()
+        );
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut failed = Vec::new();
         let mut made = 0;
@@ -412,8 +442,10 @@ fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
             "{} deliveries, {repeated} messages delivered again (recognized by id)",
             seen.deliveries
         );
-        // Node B never found a database folder held by another process.
-        assert!(!node_b.log().contains("locked by another process"), "{}", node_b.log());
+        // Node B never found a database folder held by another process, and kept its leases.
+        for trouble in ["locked by another process", "lease was lost", "could not be renewed"] {
+            assert!(!node_b.log().contains(trouble), "{}", node_b.log());
+        }
         // A node that is told to stop hands its accounts back at once.
         assert!(node_b.terminate(), "node B exits cleanly");
         let after = holders(&leases, &accounts).await;
@@ -475,6 +507,7 @@ fn sniff(nats: async_nats::Client) -> (Arc<Mutex<Vec<String>>>, tokio::task::Joi
 
 #[test]
 fn secrets_never_travel_on_a_subject_and_a_user_logs_in_remotely() {
+    let _alone = one_at_a_time();
     let scratch = Scratch::new("secrets");
     let server = NatsServer::start("secrets");
     let key = write_key(&scratch.0);
@@ -511,7 +544,10 @@ fn secrets_never_travel_on_a_subject_and_a_user_logs_in_remotely() {
         .await
         .expect("no hang")
         .unwrap();
-        let me = remote.send(functions::GetMe {}).await.unwrap();
+        let me = remote
+            .send(functions::GetMe {})
+            .await
+            .unwrap_or_else(|error| panic!("{error}\n{}", node.log()));
         assert_eq!(me.first_name, "Fake");
         let refused = remote
             .send(functions::CheckAuthenticationBotToken {
@@ -535,7 +571,7 @@ fn secrets_never_travel_on_a_subject_and_a_user_logs_in_remotely() {
         )
         .await
         .expect("no hang")
-        .unwrap();
+        .unwrap_or_else(|error| panic!("{error}\n{}", node.log()));
         // A typed request through NATS returns what TDLib returns locally, the phone number
         // replaced.
         let me = remote.send(functions::GetMe {}).await.unwrap();
@@ -592,4 +628,158 @@ fn secrets_never_travel_on_a_subject_and_a_user_logs_in_remotely() {
         }
         println!("{} messages on NATS, none with a secret", captured.len());
     });
+}
+
+/// The binary's answers to bad input: a message and exit code 1, never a panic or a hang.
+#[test]
+fn the_command_line_refuses_bad_input_with_a_message() {
+    let scratch = Scratch::new("cli");
+    let server = NatsServer::start("cli");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_tdlib-nats"))
+            .args(args)
+            .env_remove("TDLIB_API_HASH")
+            .env_remove("TDLIB_BOT_TOKEN")
+            .env_remove("TDLIB_PHONE_NUMBER")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (output.status.code(), stderr)
+    };
+    let key = scratch.0.join("key");
+    let bad_key = scratch.0.join("bad-key");
+    std::fs::write(&bad_key, "not a key").unwrap();
+    let key = key.to_str().unwrap();
+    let url = server.url.as_str();
+    assert_eq!(run(&["key", key], &[]).0, Some(0));
+    let (code, message) = run(&["key", key], &[]);
+    assert_eq!(code, Some(1));
+    assert!(message.contains("cannot create"), "{message}");
+    for (args, env, expected) in [
+        (
+            vec!["--nats", "nats://127.0.0.1:1", "account", "list"],
+            vec![],
+            "cannot connect to NATS",
+        ),
+        (
+            vec![
+                "--nats",
+                url,
+                "serve",
+                "--data",
+                "d",
+                "--key-file",
+                bad_key.to_str().unwrap(),
+            ],
+            vec![],
+            "64 hexadecimal digits",
+        ),
+        (
+            vec![
+                "--nats",
+                url,
+                "account",
+                "add",
+                "x",
+                "--key-file",
+                key,
+                "--api-id",
+                "1",
+            ],
+            vec![],
+            "TDLIB_API_HASH is not set",
+        ),
+        (
+            vec![
+                "--nats",
+                url,
+                "account",
+                "add",
+                "x",
+                "--key-file",
+                key,
+                "--api-id",
+                "1",
+            ],
+            vec![("TDLIB_API_HASH", "h")],
+            "exactly one of TDLIB_BOT_TOKEN and TDLIB_PHONE_NUMBER",
+        ),
+        (
+            vec![
+                "--nats",
+                url,
+                "account",
+                "add",
+                "a.b",
+                "--key-file",
+                key,
+                "--api-id",
+                "1",
+            ],
+            vec![("TDLIB_API_HASH", "h"), ("TDLIB_BOT_TOKEN", "1:t")],
+            "not a valid account name",
+        ),
+        (
+            vec!["--nats", url, "account", "remove", "nobody"],
+            vec![],
+            "not registered",
+        ),
+        (
+            vec!["--nats", url, "call", "x", "{not json"],
+            vec![],
+            "not JSON",
+        ),
+        (
+            vec![
+                "--nats",
+                url,
+                "call",
+                "x",
+                r#"{"@type":"setTdlibParameters"}"#,
+            ],
+            vec![],
+            "carries a secret",
+        ),
+        (
+            vec!["--nats", url, "work", "--group", "a.b"],
+            vec![],
+            "not a valid group name",
+        ),
+    ] {
+        let (code, message) = run(&args, &env);
+        assert_eq!(code, Some(1), "{args:?}: {message}");
+        assert!(message.contains(expected), "{args:?}: {message}");
+    }
+    // Registered twice: refused the second time, the secret not in the message.
+    let env = [
+        ("TDLIB_API_HASH", "hash-secret-1"),
+        ("TDLIB_BOT_TOKEN", "1:token-secret"),
+    ];
+    let add = [
+        "--nats",
+        url,
+        "account",
+        "add",
+        "bot",
+        "--key-file",
+        key,
+        "--api-id",
+        "1",
+    ];
+    assert_eq!(run(&add, &env).0, Some(0));
+    let (code, message) = run(&add, &env);
+    assert_eq!(code, Some(1));
+    assert!(message.contains("registered already"), "{message}");
+    assert!(!message.contains("secret"), "{message}");
+    let listed = Command::new(env!("CARGO_BIN_EXE_tdlib-nats"))
+        .args(["--nats", url, "account", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("bot") && listed.contains("(not served)"),
+        "{listed}"
+    );
 }
