@@ -36,8 +36,10 @@ impl std::fmt::Debug for Durable {
 /// One update from the stream; acknowledge it once handled ([`Delivered::ack`]), or it comes
 /// again.
 pub struct Delivered {
-    /// The id the node gave it (`<account>:<session>:<sequence>`): the same id twice is one
-    /// update delivered twice.
+    /// The id the node gave it: `<account>:message:<chat>:<message id>` for a new message,
+    /// `<account>:<session>:<sequence>` for other updates. The same id twice is one update
+    /// delivered twice (a redelivery, or a new message TDLib handed out again after its account
+    /// moved, if that happened after the stream's duplicate window): skip it.
     pub id: String,
     /// The account it is of.
     pub account: String,
@@ -65,6 +67,13 @@ impl Delivered {
     /// Acknowledges it: it is not delivered again.
     pub async fn ack(&self) -> Result<(), BoxError> {
         self.message.ack().await
+    }
+
+    /// Says it is still being handled: its acknowledgement wait ([`ACK_WAIT`]) starts again,
+    /// so that it is not delivered to another worker meanwhile. Call it every
+    /// [`ACK_WAIT`] / 3 or so during work that may last longer than that.
+    pub async fn in_progress(&self) -> Result<(), BoxError> {
+        self.message.ack_with(AckKind::Progress).await
     }
 
     /// Hands it back for another delivery (after a failure to handle it).
@@ -191,7 +200,9 @@ async fn delivered(message: jetstream::Message) -> Result<Delivered, BoxError> {
 const WORKER_BUFFER: usize = 64;
 
 /// A worker of a work queue: the workers that join one group share the group's updates, and
-/// each chat's updates are handled one at a time, in order.
+/// each chat's updates are handled one at a time, in order. A worker handles what it got in
+/// the order it got it; one that works longer than [`ACK_WAIT`] on an update says so with
+/// [`Delivered::in_progress`] (updates still waiting for it are kept by the worker itself).
 ///
 /// The group is one durable consumer per partition ([`subjects::PARTITIONS`];
 /// `<group>-<partition>`) that lets one update at a time be unacknowledged: the next update of
@@ -259,9 +270,23 @@ impl WorkQueue {
                         Ok(message) => delivered(message).await,
                         Err(error) => Err(error.into()),
                     };
-                    if sender.send(delivered).await.is_err() {
+                    // Waiting for the worker to take it (it handles one at a time): its
+                    // acknowledgement wait must not run out meanwhile, or another worker
+                    // would get it while this one still holds it.
+                    let permit = loop {
+                        tokio::select! {
+                            permit = sender.reserve() => break permit,
+                            () = tokio::time::sleep(ACK_WAIT / 3) => {
+                                if let Ok(delivered) = &delivered {
+                                    let _ = delivered.in_progress().await;
+                                }
+                            }
+                        }
+                    };
+                    let Ok(permit) = permit else {
                         return;
-                    }
+                    };
+                    permit.send(delivered);
                 }
             }));
         }

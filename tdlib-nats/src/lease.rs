@@ -34,6 +34,22 @@ pub struct Holder {
     /// account moved, recognized by their ids and stored once).
     #[serde(default)]
     pub repeated: u64,
+    /// A random token of this claim: a node whose renewal was stored but whose answer was lost
+    /// recognizes its own lease by it.
+    #[serde(default)]
+    pub token: String,
+}
+
+/// A live node, as it announces itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// Its name.
+    pub node: String,
+    /// How many accounts it holds.
+    pub accounts: usize,
+    /// When it started (Unix seconds).
+    #[serde(default)]
+    pub started: u64,
 }
 
 /// What a renewal found.
@@ -102,6 +118,20 @@ impl Leases {
         Ok(Leases { kv, ttl })
     }
 
+    /// Opens the bucket if a node created it (`None` if none has run yet).
+    pub async fn open_existing(nats: &async_nats::Client) -> Result<Option<Leases>, BoxError> {
+        let js = jetstream::new(nats.clone());
+        let Ok(mut stream) = js
+            .get_stream(format!("KV_{}", subjects::LEASES_BUCKET))
+            .await
+        else {
+            return Ok(None);
+        };
+        let ttl = stream.info().await?.config.max_age;
+        let kv = js.get_key_value(subjects::LEASES_BUCKET).await?;
+        Ok(Some(Leases { kv, ttl }))
+    }
+
     /// How long a lease lives without renewal.
     pub fn ttl(&self) -> Duration {
         self.ttl
@@ -117,22 +147,36 @@ impl Leases {
         }
     }
 
-    /// Renews the lease on `account` last written at `revision`.
+    /// Renews the lease on `account` last written at `revision` (`holder.token` is the claim's).
     pub async fn renew(
         &self,
         account: &str,
         holder: &Holder,
         revision: u64,
     ) -> Result<Renewal, BoxError> {
-        let value = serde_json::to_vec(holder)?;
-        match self
-            .kv
-            .update(account_key(account), value.into(), revision)
-            .await
-        {
+        let value: bytes::Bytes = serde_json::to_vec(holder)?.into();
+        let key = account_key(account);
+        match self.kv.update(&key, value.clone(), revision).await {
             Ok(revision) => Ok(Renewal::Renewed(revision)),
             Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-                Ok(Renewal::Lost)
+                // Our last renewal may have been stored with its answer lost: the lease is
+                // still ours if it carries our token.
+                let Some(entry) = self.kv.entry(&key).await? else {
+                    return Ok(Renewal::Lost);
+                };
+                let ours = entry.operation == kv::Operation::Put
+                    && serde_json::from_slice::<Holder>(&entry.value)
+                        .is_ok_and(|current| current.token == holder.token);
+                if !ours {
+                    return Ok(Renewal::Lost);
+                }
+                match self.kv.update(&key, value, entry.revision).await {
+                    Ok(revision) => Ok(Renewal::Renewed(revision)),
+                    Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                        Ok(Renewal::Lost)
+                    }
+                    Err(error) => Err(error.into()),
+                }
             }
             Err(error) => Err(error.into()),
         }
@@ -154,11 +198,21 @@ impl Leases {
         Ok(serde_json::from_slice(&value).ok())
     }
 
-    /// Says that `node` is alive (and holds `accounts` accounts).
-    pub async fn announce(&self, node: &str, accounts: usize) -> Result<(), BoxError> {
-        let value = serde_json::json!({"node": node, "accounts": accounts, "at": unix_now()});
+    /// Says that `node` (started at `started`, Unix seconds) is alive and holds `accounts`
+    /// accounts.
+    pub async fn announce(
+        &self,
+        node: &str,
+        accounts: usize,
+        started: u64,
+    ) -> Result<(), BoxError> {
+        let info = NodeInfo {
+            node: node.to_owned(),
+            accounts,
+            started,
+        };
         self.kv
-            .put(node_key(node), value.to_string().into())
+            .put(node_key(node), serde_json::to_vec(&info)?.into())
             .await?;
         Ok(())
     }
@@ -170,13 +224,22 @@ impl Leases {
     }
 
     /// The nodes alive (announced within the lease time).
-    pub async fn nodes(&self) -> Result<Vec<String>, BoxError> {
+    pub async fn nodes(&self) -> Result<Vec<NodeInfo>, BoxError> {
         let keys: Vec<String> = self.kv.keys().await?.try_collect().await?;
         // A key written while the listing runs can be listed twice: a set.
-        let nodes: std::collections::BTreeSet<String> = keys
+        let names: std::collections::BTreeSet<String> = keys
             .into_iter()
-            .filter_map(|key| key.strip_prefix("node.").map(str::to_owned))
+            .filter(|key| key.starts_with("node."))
             .collect();
-        Ok(nodes.into_iter().collect())
+        let mut nodes = Vec::new();
+        for key in names {
+            // Gone meanwhile, or not ours to read: not alive.
+            if let Ok(Some(value)) = self.kv.get(&key).await
+                && let Ok(info) = serde_json::from_slice::<NodeInfo>(&value)
+            {
+                nodes.push(info);
+            }
+        }
+        Ok(nodes)
     }
 }

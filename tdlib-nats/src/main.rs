@@ -143,6 +143,9 @@ macro_rules! out {
 }
 
 fn main() -> ExitCode {
+    // TDLib clients still open when main returns are closed first (TDLib may abort a process
+    // that exits with open clients).
+    let _closer = tdlib::CloseOnExit::new();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -282,7 +285,15 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 let Some(delivered) = delivered else {
                     return Err("the connection to NATS ended".into());
                 };
-                let delivered = delivered?;
+                // One bad message (reported and set aside) or a missed heartbeat does not end
+                // the worker.
+                let delivered = match delivered {
+                    Ok(delivered) => delivered,
+                    Err(error) => {
+                        tracing::warn!(target: "tdlib_nats", %error, "an update could not be read");
+                        continue;
+                    }
+                };
                 let json = tdlib::codec::Encode::to_json(&delivered.update);
                 let kind = json.split('"').nth(3).unwrap_or("?");
                 out!("{} {kind} {}", delivered.account, delivered.id);
@@ -294,8 +305,8 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
 
 async fn list(nats: &async_nats::Client) -> Result<(), BoxError> {
     let accounts = registry::registered_accounts(nats).await?;
-    // The lease time is the bucket's; the one given here applies only if there is none yet.
-    let leases = Leases::open(nats, Duration::from_secs(10)).await?;
+    // Listing creates nothing: the leases bucket is the nodes' to create, with their settings.
+    let leases = Leases::open_existing(nats).await?;
     out!(
         "{:<24} {:<24} {:<22} {:>6} {:>10}",
         "ACCOUNT",
@@ -305,7 +316,11 @@ async fn list(nats: &async_nats::Client) -> Result<(), BoxError> {
         "REPEATED"
     );
     for account in accounts {
-        match leases.holder(&account).await? {
+        let holder = match &leases {
+            Some(leases) => leases.holder(&account).await?,
+            None => None,
+        };
+        match holder {
             Some(holder) => out!(
                 "{account:<24} {:<24} {:<22} {:>6} {:>10}",
                 holder.node,

@@ -312,10 +312,18 @@ impl Registry {
     }
 }
 
-/// The registered accounts' names, sorted (the names are not secret: no key needed).
+/// The registered accounts' names, sorted (the names are not secret: no key needed). None if
+/// the bucket does not exist yet.
 pub async fn registered_accounts(nats: &async_nats::Client) -> Result<Vec<String>, BoxError> {
     let js = jetstream::new(nats.clone());
-    let (kv, _) = bucket::open(&js, subjects::ACCOUNTS_BUCKET, Duration::ZERO, 1).await?;
+    if js
+        .get_stream(format!("KV_{}", subjects::ACCOUNTS_BUCKET))
+        .await
+        .is_err()
+    {
+        return Ok(Vec::new());
+    }
+    let kv = js.get_key_value(subjects::ACCOUNTS_BUCKET).await?;
     names(&kv).await
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_nats::RequestErrorKind;
 use async_nats::jetstream::consumer::{self, AckPolicy, DeliverPolicy};
+use async_nats::jetstream::stream::{DirectGetErrorKind, RawMessageErrorKind};
 use futures_util::StreamExt;
 use tdlib::remote::{RemoteUpdates, Transport};
 use tdlib::{Client, Error};
@@ -134,26 +135,34 @@ pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAc
             ..Default::default()
         })
         .await?;
-    let mut current = Vec::new();
     let direct = stream.cached_info().config.allow_direct;
+    // (subject, stream sequence, payload) of each state's last message.
+    let mut current: Vec<(String, u64, Vec<u8>)> = Vec::new();
     for kind in STATE_KINDS {
         let subject = subjects::update(account, kind, 0);
         // Direct reads name the subject in the request's subject (which permissions can
         // limit); a stream made without them is read the older way.
-        let last = if direct {
-            stream
-                .direct_get_last_for_subject(subject)
-                .await
-                .map(|message| message.payload.to_vec())
-                .ok()
+        let last: Result<Option<(u64, Vec<u8>)>, BoxError> = if direct {
+            match stream.direct_get_last_for_subject(subject.clone()).await {
+                Ok(message) => Ok(Some((message.sequence, message.payload.to_vec()))),
+                Err(error) if error.kind() == DirectGetErrorKind::NotFound => Ok(None),
+                Err(error) => Err(error.into()),
+            }
         } else {
-            stream
-                .get_last_raw_message_by_subject(&subject)
-                .await
-                .map(|message| message.payload.to_vec())
-                .ok()
+            match stream.get_last_raw_message_by_subject(&subject).await {
+                Ok(message) => Ok(Some((message.sequence, message.payload.to_vec()))),
+                Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
+                Err(error) => Err(error.into()),
+            }
         };
-        current.extend(last);
+        match last {
+            Ok(Some((sequence, payload))) => current.push((subject, sequence, payload)),
+            // None yet (no node has served the account): nothing to start from.
+            Ok(None) => {}
+            Err(error) => {
+                return Err(format!("the state of {account} cannot be read: {error}").into());
+            }
+        }
     }
     let mut messages = consumer.messages().await?;
     let (client, updates) = Client::remote(NatsTransport {
@@ -161,12 +170,28 @@ pub async fn connect(nats: async_nats::Client, account: &str) -> Result<RemoteAc
         account: account.to_owned(),
     });
     let feed = tokio::spawn(async move {
-        for payload in current {
-            publish(&updates, &payload);
+        for (_, _, payload) in &current {
+            publish(&updates, payload);
         }
         while let Some(message) = messages.next().await {
-            let Ok(message) = message else { break };
-            publish(&updates, &message.payload);
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    // A missed heartbeat or a reconnect: the consumer goes on.
+                    tracing::warn!(target: "tdlib_nats", %error, "reading the account's updates");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            // The consumer started before the snapshot was read: a state older than the one
+            // the snapshot gave is not handed out after it.
+            let sequence = message.info().map_or(u64::MAX, |info| info.stream_sequence);
+            let stale = current.iter().any(|(subject, snapshot, _)| {
+                message.subject.as_str() == subject && sequence <= *snapshot
+            });
+            if !stale {
+                publish(&updates, &message.payload);
+            }
             let _ = message.ack().await;
         }
         // The consumer ended: dropping `updates` ends the client's subscriptions.

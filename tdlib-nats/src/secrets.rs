@@ -18,18 +18,25 @@ pub const SECRET_FUNCTIONS: [&str; 7] = [
     "checkDatabaseEncryptionKey",
 ];
 
-/// The secret-carrying function `request` (TDLib JSON) calls, if it calls one. Text that names
-/// one of them and cannot be read counts as calling it: it is not sent either.
+/// The secret-carrying function `request` (TDLib JSON) calls, if it calls one, judged by its
+/// decoded `@type` (escapes such as `\u0044` cannot hide a name). Text that is not a JSON
+/// object with one string `@type` counts as calling one: it is not sent either (TDLib would
+/// not run it, and it may hold anything).
 pub fn secret_function(request: &str) -> Option<&'static str> {
-    // Most requests name none of them: no parse.
-    let named = SECRET_FUNCTIONS
-        .into_iter()
-        .find(|name| request.contains(name))?;
-    let Ok(value) = serde_json::from_str::<Value>(request) else {
-        return Some(named);
-    };
-    let called = value.get("@type").and_then(Value::as_str)?;
-    SECRET_FUNCTIONS.into_iter().find(|name| *name == called)
+    #[derive(serde::Deserialize)]
+    struct Called<'a> {
+        #[serde(rename = "@type", borrow)]
+        function: std::borrow::Cow<'a, str>,
+    }
+    match serde_json::from_str::<Called<'_>>(request) {
+        Ok(called) => secret_name(&called.function),
+        Err(_) => Some("a request that is not a JSON object with one @type"),
+    }
+}
+
+/// `function` if it is one of [`SECRET_FUNCTIONS`].
+pub fn secret_name(function: &str) -> Option<&'static str> {
+    SECRET_FUNCTIONS.into_iter().find(|name| *name == function)
 }
 
 /// What a secret is replaced with.
@@ -109,16 +116,27 @@ mod tests {
             secret_function(r#"{"api_hash":"x","@type":"setTdlibParameters"}"#),
             Some("setTdlibParameters")
         );
+        // An escaped name is the name.
+        assert_eq!(
+            secret_function(r#"{"@type":"set\u0044atabaseEncryptionKey","new_encryption_key":""}"#),
+            Some("setDatabaseEncryptionKey")
+        );
         // Named in a text, not called.
         assert_eq!(
             secret_function(r#"{"@type":"sendMessage","text":"setTdlibParameters"}"#),
             None
         );
         assert_eq!(secret_function(r#"{"@type":"getMe"}"#), None);
-        assert_eq!(
-            secret_function(r#"{"@type":"checkAuthenticationBotToken","token":"1:x""#),
-            Some("checkAuthenticationBotToken")
-        );
+        // Not readable, or two @type (which one would TDLib take?): not sent.
+        for unreadable in [
+            r#"{"@type":"checkAuthenticationBotToken","token":"1:x""#,
+            r#"{"@type":"getMe","@type":"setTdlibParameters"}"#,
+            r#"{"token":"1:x"}"#,
+            "[1]",
+            "",
+        ] {
+            assert!(secret_function(unreadable).is_some(), "{unreadable}");
+        }
     }
 
     #[test]

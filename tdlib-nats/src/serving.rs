@@ -20,11 +20,14 @@ use crate::{BoxError, subjects};
 
 /// How long the stream recognizes a repeated message id: a publish retried after a lost
 /// acknowledgement, or a new message TDLib hands out again after a node died (see
-/// [`update_id`]).
+/// [`Delivered::id`](crate::consumer::Delivered::id)).
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
 /// How long a node waits for TDLib's answer to a request it carries.
 const ANSWER_LIMIT: Duration = Duration::from_secs(60);
+
+/// Requests of one account a node carries at once; more are refused at once with 429.
+const MAX_CARRIED: usize = 4096;
 
 /// The queue group of the nodes answering an account's requests: one of them answers each.
 const NODES: &str = "tdlib-nodes";
@@ -87,16 +90,32 @@ pub async fn serve(
 ) -> Result<Served, BoxError> {
     subjects::check_name("account", account)?;
     update_stream(&nats).await?;
-    let publishing = Publishing::start(&nats, account, &client, Scrubber::default(), |_| false);
+    let publishing = Publishing::start(&nats, account, &client, Scrubber::default(), None, |_| {
+        false
+    });
     if let Some(state) = client.authorization_state() {
         let update = Update::AuthorizationState(types::UpdateAuthorizationState {
             authorization_state: state,
         });
         publishing.publisher.publish(&update).await?;
     }
-    let answering = answer_requests(&nats, account, client, Scrubber::default()).await?;
+    let answering = answer_requests(&nats, account, client, Scrubber::default(), None).await?;
     Ok(Served {
         tasks: vec![publishing.task, answering],
+    })
+}
+
+/// Until when a node has proven its lease on an account (see [`crate::node`]); shared by the
+/// account's fence, its publishing and its answering.
+pub(crate) type Deadline = Arc<std::sync::Mutex<std::time::Instant>>;
+
+/// Whether `deadline` (if any) has passed: the node may no longer act for the account.
+fn expired(deadline: Option<&Deadline>) -> bool {
+    deadline.is_some_and(|deadline| {
+        std::time::Instant::now()
+            >= *deadline
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
     })
 }
 
@@ -126,10 +145,11 @@ impl Publishing {
         account: &str,
         client: &Client,
         scrubber: Scrubber,
+        deadline: Option<Deadline>,
         hidden: impl Fn(&Update) -> bool + Send + 'static,
     ) -> Publishing {
         let updates = client.subscription::<Update>().lossless().subscribe();
-        let publisher = Publisher::new(nats.clone(), account, scrubber);
+        let publisher = Publisher::new(nats.clone(), account, scrubber, deadline);
         let task = tokio::spawn(pump_updates(updates, publisher.clone(), hidden));
         Publishing { publisher, task }
     }
@@ -142,11 +162,17 @@ pub(crate) struct Publisher {
     session: String,
     sequence: AtomicU64,
     scrubber: Scrubber,
+    deadline: Option<Deadline>,
     pub counters: Counters,
 }
 
 impl Publisher {
-    fn new(nats: async_nats::Client, account: &str, scrubber: Scrubber) -> Arc<Publisher> {
+    fn new(
+        nats: async_nats::Client,
+        account: &str,
+        scrubber: Scrubber,
+        deadline: Option<Deadline>,
+    ) -> Arc<Publisher> {
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
@@ -157,17 +183,19 @@ impl Publisher {
             session: format!("{}-{}", started.as_nanos(), std::process::id()),
             sequence: AtomicU64::new(0),
             scrubber,
+            deadline,
             counters: Counters::default(),
         })
     }
 
     pub async fn publish(&self, update: &Update) -> Result<(), BoxError> {
-        self.send(update).await?.await?;
+        let prepared = self.prepare(update);
+        self.send(&prepared).await?.await?;
         Ok(())
     }
 
-    /// Publishes without waiting for the stream's acknowledgement (the returned future).
-    async fn send(&self, update: &Update) -> Result<PublishAckFuture, BoxError> {
+    /// The subject, id and text of an update (numbered now: a retry keeps its id).
+    fn prepare(&self, update: &Update) -> Prepared {
         let mut writer = Writer::with_buffer(String::new());
         update.encode(&mut writer);
         let text = self.scrubber.scrub(writer.finish());
@@ -175,31 +203,83 @@ impl Publisher {
         let kind = type_name(&text).unwrap_or("unknown").to_owned();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let id = update_id(&self.account, &self.session, sequence, &kind, &probe);
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", id.as_str());
         let partition = subjects::partition(probe.chat_id());
+        Prepared {
+            subject: subjects::update(&self.account, &kind, partition),
+            id,
+            text: text.into(),
+        }
+    }
+
+    /// Publishes without waiting for the stream's acknowledgement (the returned future).
+    async fn send(&self, prepared: &Prepared) -> Result<PublishAckFuture, BoxError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", prepared.id.as_str());
         Ok(self
             .js
-            .publish_with_headers(
-                subjects::update(&self.account, &kind, partition),
-                headers,
-                text.into(),
-            )
+            .publish_with_headers(prepared.subject.clone(), headers, prepared.text.clone())
             .await?)
+    }
+
+    /// Publishes `prepared` until the stream has it (the same id each time, so a publish that
+    /// was stored but whose acknowledgement was lost is not stored twice).
+    async fn send_until_stored(&self, prepared: &Prepared) {
+        let mut pause = Duration::from_millis(100);
+        loop {
+            if expired(self.deadline.as_ref()) {
+                return;
+            }
+            let stored = match self.send(prepared).await {
+                Ok(ack) => ack.await.map_err(BoxError::from),
+                Err(error) => Err(error),
+            };
+            match stored {
+                Ok(ack) => {
+                    self.counters.stored.fetch_add(1, Ordering::Relaxed);
+                    if ack.duplicate {
+                        self.counters.repeated.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(target: "tdlib_nats", account = %self.account, %error,
+                        "an update could not be stored; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
     }
 }
 
-/// What the subject and the id of an update need from it.
+/// An update ready to publish.
+pub(crate) struct Prepared {
+    subject: String,
+    id: String,
+    text: bytes::Bytes,
+}
+
+/// What the subject and the id of an update need from it: the chat it is about (`chat_id`,
+/// else `message.chat_id`, else `chat.id` as in `updateNewChat`) and a new message's id. Every
+/// field optional, so that an unexpected shape of one does not hide the others.
 #[derive(Deserialize, Default)]
 struct Probe {
     chat_id: Option<i64>,
     message: Option<MessageProbe>,
+    chat: Option<ChatProbe>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct MessageProbe {
-    chat_id: i64,
-    id: i64,
+    chat_id: Option<i64>,
+    id: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChatProbe {
+    id: Option<i64>,
 }
 
 impl Probe {
@@ -210,7 +290,8 @@ impl Probe {
     /// The chat the update is about, if any.
     fn chat_id(&self) -> Option<i64> {
         self.chat_id
-            .or_else(|| self.message.as_ref().map(|message| message.chat_id))
+            .or_else(|| self.message.as_ref().and_then(|message| message.chat_id))
+            .or_else(|| self.chat.as_ref().and_then(|chat| chat.id))
     }
 }
 
@@ -222,9 +303,10 @@ impl Probe {
 /// redelivery apart from a new update.
 fn update_id(account: &str, session: &str, sequence: u64, kind: &str, probe: &Probe) -> String {
     match &probe.message {
-        Some(message) if kind == "updateNewMessage" => {
-            format!("{account}:message:{}:{}", message.chat_id, message.id)
-        }
+        Some(MessageProbe {
+            chat_id: Some(chat_id),
+            id: Some(id),
+        }) if kind == "updateNewMessage" => format!("{account}:message:{chat_id}:{id}"),
         _ => format!("{account}:{session}:{sequence}"),
     }
 }
@@ -240,34 +322,52 @@ async fn pump_updates(
     publisher: Arc<Publisher>,
     hidden: impl Fn(&Update) -> bool,
 ) {
-    let mut acks = VecDeque::new();
-    let failed = |error: BoxError| {
-        tracing::error!(target: "tdlib_nats", account = %publisher.account, %error, "an update could not be published");
-    };
+    // Published, acknowledgement awaited later, in order.
+    let mut in_flight: VecDeque<(Prepared, Option<PublishAckFuture>)> = VecDeque::new();
     while let Some(event) = updates.recv().await {
+        if expired(publisher.deadline.as_ref()) {
+            // The lease is no longer proven: another node may serve the account now.
+            return;
+        }
         if let Event::Update(update) = event {
             publisher.counters.received.fetch_add(1, Ordering::Relaxed);
             if hidden(update.update()) {
                 publisher.counters.stored.fetch_add(1, Ordering::Relaxed);
             } else {
-                match publisher.send(update.update()).await {
-                    Ok(ack) => acks.push_back(ack),
-                    Err(error) => failed(error),
-                }
+                let prepared = publisher.prepare(update.update());
+                // After a failure, everything goes through the retry below, in order.
+                let ack = if in_flight.iter().any(|(_, ack)| ack.is_none()) {
+                    None
+                } else {
+                    publisher.send(&prepared).await.ok()
+                };
+                in_flight.push_back((prepared, ack));
             }
         }
         // Waits for the oldest acknowledgement when many are out, or when nothing else is
         // queued (so that each update is stored before the node idles).
-        while acks.len() > IN_FLIGHT || (!acks.is_empty() && updates.is_empty()) {
-            if let Some(ack) = acks.pop_front() {
-                match ack.await {
-                    Ok(ack) => {
-                        publisher.counters.stored.fetch_add(1, Ordering::Relaxed);
-                        if ack.duplicate {
-                            publisher.counters.repeated.fetch_add(1, Ordering::Relaxed);
-                        }
+        while in_flight.len() > IN_FLIGHT || (!in_flight.is_empty() && updates.is_empty()) {
+            let Some((prepared, ack)) = in_flight.pop_front() else {
+                break;
+            };
+            let stored = match ack {
+                Some(ack) => ack.await.ok(),
+                None => None,
+            };
+            match stored {
+                Some(ack) => {
+                    publisher.counters.stored.fetch_add(1, Ordering::Relaxed);
+                    if ack.duplicate {
+                        publisher.counters.repeated.fetch_add(1, Ordering::Relaxed);
                     }
-                    Err(error) => failed(error.into()),
+                }
+                None => {
+                    // Not stored (or not known to be): it and every later one in flight again,
+                    // in order, each until stored. Ids make the ones already stored harmless.
+                    publisher.send_until_stored(&prepared).await;
+                    for (later, _) in std::mem::take(&mut in_flight) {
+                        publisher.send_until_stored(&later).await;
+                    }
                 }
             }
         }
@@ -280,6 +380,7 @@ pub(crate) async fn answer_requests(
     account: &str,
     client: Client,
     scrubber: Scrubber,
+    deadline: Option<Deadline>,
 ) -> Result<JoinHandle<()>, BoxError> {
     let mut requests = nats
         .queue_subscribe(subjects::rpc(account), NODES.to_owned())
@@ -287,14 +388,35 @@ pub(crate) async fn answer_requests(
     nats.flush().await?;
     let nats = nats.clone();
     Ok(tokio::spawn(async move {
+        // The requests being carried: aborted with this task (when the account stops).
+        let mut carried = tokio::task::JoinSet::new();
         while let Some(message) = requests.next().await {
+            while carried.try_join_next().is_some() {}
             let Some(reply) = message.reply.clone() else {
                 continue;
             };
+            if expired(deadline.as_ref()) {
+                // Not carried: another node may hold the account now.
+                let moving = error(503, "the account is moving to another node; try again");
+                if let Err(error) = nats.publish(reply, moving.into()).await {
+                    tracing::warn!(target: "tdlib_nats", %error, "an answer could not be sent");
+                }
+                continue;
+            }
+            if carried.len() >= MAX_CARRIED {
+                let busy = error(
+                    429,
+                    "Too Many Requests: the node carries too many for this account",
+                );
+                if let Err(error) = nats.publish(reply, busy.into()).await {
+                    tracing::warn!(target: "tdlib_nats", %error, "an answer could not be sent");
+                }
+                continue;
+            }
             let client = client.clone();
             let nats = nats.clone();
             let scrubber = scrubber.clone();
-            tokio::spawn(async move {
+            carried.spawn(async move {
                 let answer = scrubber.scrub(answer(&client, &message.payload).await);
                 if let Err(error) = nats.publish(reply, answer.into()).await {
                     tracing::warn!(target: "tdlib_nats", %error, "an answer could not be sent");
@@ -310,10 +432,12 @@ fn error(code: i32, message: &str) -> String {
 
 /// TDLib's answer to one request, as JSON; refusals as TDLib's `error` objects.
 async fn answer(client: &Client, request: &[u8]) -> String {
-    let Ok(text) = std::str::from_utf8(request) else {
-        return error(400, "the request is not UTF-8");
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(request) else {
+        return error(400, "the request is not JSON");
     };
-    if let Some(function) = secrets::secret_function(text) {
+    // Judged on the decoded value, which is what TDLib is sent.
+    let function = request.get("@type").and_then(serde_json::Value::as_str);
+    if let Some(function) = function.and_then(secrets::secret_name) {
         return error(
             400,
             &format!(
@@ -322,9 +446,6 @@ async fn answer(client: &Client, request: &[u8]) -> String {
             ),
         );
     }
-    let Ok(request) = serde_json::from_str::<serde_json::Value>(text) else {
-        return error(400, "the request is not JSON");
-    };
     // The requester has given up long before (NATS requests wait 10 s by default); the task
     // must not wait for an answer that may never come while TDLib is offline.
     let Ok(answered) = tokio::time::timeout(ANSWER_LIMIT, client.send_json(request)).await else {
@@ -370,6 +491,12 @@ mod tests {
             update_id("a", "s", 9, "updateChatReadInbox", &read),
             "a:s:9"
         );
+        let chat = Probe::of(r#"{"@type":"updateNewChat","chat":{"@type":"chat","id":-7}}"#);
+        assert_eq!(chat.chat_id(), Some(-7));
+        let odd = Probe::of(r#"{"@type":"updateX","chat_id":5,"message":"not an object"}"#);
+        assert_eq!(odd.chat_id(), None, "not readable: no partition");
+        let partial = Probe::of(r#"{"@type":"updateX","message":{"chat_id":9,"id":"s"}}"#);
+        assert_eq!(partial.chat_id(), None);
         let option = Probe::of(r#"{"@type":"updateOption","name":"x"}"#);
         assert_eq!(option.chat_id(), None);
         assert_eq!(Probe::of("not json").chat_id(), None);

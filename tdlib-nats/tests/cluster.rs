@@ -456,6 +456,86 @@ fn a_killed_nodes_accounts_move_and_no_update_is_lost_or_doubled() {
     });
 }
 
+/// A node paused (SIGSTOP) past its lease time: when it runs again it has cut the account off
+/// by itself (its fence), lets go of it, and the account is served again, by one node.
+#[test]
+fn a_paused_node_cuts_its_account_off_and_the_account_is_served_again() {
+    let _alone = one_at_a_time();
+    let scratch = Scratch::new("pause");
+    let server = NatsServer::start("pause");
+    let script = json!({"login": {"bot_token": TOKEN}, "persistent": true});
+    let fakes = [
+        Fake::new("cluster-pause-a", &script),
+        Fake::new("cluster-pause-b", &script),
+    ];
+    let key = write_key(&scratch.0);
+    runtime().block_on(async {
+        let nats = async_nats::connect(&server.url).await.unwrap();
+        let registry = Registry::open(&nats, key).await.unwrap();
+        let nodes = [
+            Node::start("node-a", &fakes[0], &server, &scratch.0),
+            Node::start("node-b", &fakes[1], &server, &scratch.0),
+        ];
+        let leases = Leases::open(&nats, Duration::from_secs(LEASE)).await.unwrap();
+        until(Duration::from_secs(60), "both nodes announced", || async {
+            leases.nodes().await.unwrap().len() == 2
+        })
+        .await;
+        let accounts = vec!["solo".to_owned()];
+        registry.add("solo", &bot(TOKEN)).await.unwrap();
+        until(Duration::from_secs(60), "the account served", || async {
+            holders(&leases, &accounts).await["solo"].is_some()
+        })
+        .await;
+        let holder = holders(&leases, &accounts).await["solo"].clone().unwrap();
+        let paused = if holder == "node-a" { &nodes[0] } else { &nodes[1] };
+        let signal = |name: &str| {
+            let pid = paused.child.id().to_string();
+            assert!(Command::new("kill").args([name, &pid]).status().unwrap().success());
+        };
+        signal("-STOP");
+        tokio::time::sleep(Duration::from_secs(LEASE + 1)).await;
+        signal("-CONT");
+        // Served again (by either node), answering.
+        until(Duration::from_secs(60), "the account served again", || async {
+            let holder = leases.holder("solo").await.unwrap();
+            holder.is_some_and(|holder| holder.state == "Ready" && holder.since > 0)
+        })
+        .await;
+        let remote = tdlib_nats::connect(nats.clone(), "solo").await.unwrap();
+        let square = tokio::time::timeout(
+            Duration::from_secs(60),
+            remote.send(functions::TestSquareInt { x: 9 }),
+        )
+        .await
+        .expect("no hang")
+        .unwrap();
+        assert_eq!(square.value, 81);
+        let log = paused.log();
+        assert!(log.contains("cut off"), "{log}");
+        // Exactly one TDLib client of the account is open: the paused node closed its own.
+        let opened: usize = fakes
+            .iter()
+            .map(|fake| {
+                fake.requests()
+                    .iter()
+                    .filter(|logged| logged.request_type() == "setTdlibParameters")
+                    .count()
+            })
+            .sum();
+        let closed: usize = fakes
+            .iter()
+            .map(|fake| {
+                fake.requests()
+                    .iter()
+                    .filter(|logged| logged.request_type() == "close")
+                    .count()
+            })
+            .sum();
+        assert_eq!(opened, closed + 1, "one client open: {opened} opened, {closed} closed");
+    });
+}
+
 /// An authenticator for the rest of a user login: the code, from a person at a terminal in
 /// real use.
 struct Operator;
