@@ -476,7 +476,9 @@ fn a_paused_node_cuts_its_account_off_and_the_account_is_served_again() {
             Node::start("node-a", &fakes[0], &server, &scratch.0),
             Node::start("node-b", &fakes[1], &server, &scratch.0),
         ];
-        let leases = Leases::open(&nats, Duration::from_secs(LEASE)).await.unwrap();
+        let leases = Leases::open(&nats, Duration::from_secs(LEASE))
+            .await
+            .unwrap();
         until(Duration::from_secs(60), "both nodes announced", || async {
             leases.nodes().await.unwrap().len() == 2
         })
@@ -488,19 +490,33 @@ fn a_paused_node_cuts_its_account_off_and_the_account_is_served_again() {
         })
         .await;
         let holder = holders(&leases, &accounts).await["solo"].clone().unwrap();
-        let paused = if holder == "node-a" { &nodes[0] } else { &nodes[1] };
+        let paused = if holder == "node-a" {
+            &nodes[0]
+        } else {
+            &nodes[1]
+        };
         let signal = |name: &str| {
             let pid = paused.child.id().to_string();
-            assert!(Command::new("kill").args([name, &pid]).status().unwrap().success());
+            assert!(
+                Command::new("kill")
+                    .args([name, &pid])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         };
         signal("-STOP");
         tokio::time::sleep(Duration::from_secs(LEASE + 1)).await;
         signal("-CONT");
         // Served again (by either node), answering.
-        until(Duration::from_secs(60), "the account served again", || async {
-            let holder = leases.holder("solo").await.unwrap();
-            holder.is_some_and(|holder| holder.state == "Ready" && holder.since > 0)
-        })
+        until(
+            Duration::from_secs(60),
+            "the account served again",
+            || async {
+                let holder = leases.holder("solo").await.unwrap();
+                holder.is_some_and(|holder| holder.state == "Ready" && holder.since > 0)
+            },
+        )
         .await;
         let remote = tdlib_nats::connect(nats.clone(), "solo").await.unwrap();
         let square = tokio::time::timeout(
@@ -532,7 +548,11 @@ fn a_paused_node_cuts_its_account_off_and_the_account_is_served_again() {
                     .count()
             })
             .sum();
-        assert_eq!(opened, closed + 1, "one client open: {opened} opened, {closed} closed");
+        assert_eq!(
+            opened,
+            closed + 1,
+            "one client open: {opened} opened, {closed} closed"
+        );
     });
 }
 
@@ -644,7 +664,43 @@ fn secrets_never_travel_on_a_subject_and_a_user_logs_in_remotely() {
         user.database_encryption_key = DATABASE_KEY.into();
         registry.add("ann", &user).await.unwrap();
         let node = Node::start("node-s2", &user_fake, &server, &scratch.0);
+        // The operator's command: `tdlib-nats login ann`, the code typed at the terminal.
+        let mut login = Command::new(env!("CARGO_BIN_EXE_tdlib-nats"))
+            .args(["--nats", &server.url, "login", "ann"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = login.stdin.take().unwrap();
+            writeln!(stdin, "{CODE}").unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while login.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the login command ends\n{}",
+                node.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let output = login.wait_with_output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        assert!(output.status.success(), "{stdout}{stderr}\n{}", node.log());
+        assert!(stdout.contains("ann is logged in"), "{stdout}");
+        // It asked for the code, and shows no secret.
+        assert!(stderr.to_lowercase().contains("code"), "{stderr}");
+        assert!(
+            !stderr.contains("15550100") && !stderr.contains(API_HASH),
+            "{stderr}"
+        );
         let remote = tdlib_nats::connect(nats.clone(), "ann").await.unwrap();
+        // Already logged in: the login helper returns at once.
         tokio::time::timeout(
             Duration::from_secs(60),
             auth::authorize(&remote, &mut Operator),

@@ -49,6 +49,11 @@ fn typed_requests_through_nats_answer_as_locally() {
             .subscription::<types::UpdateOption>()
             .lossless()
             .subscribe();
+        // Plain fan-out: a NATS subscription gets what is published while it listens.
+        let mut fan_out = nats
+            .subscribe(tdlib_nats::subjects::updates("acc1"))
+            .await
+            .unwrap();
         // The remote view starts at the account's current state: the login helper sees it
         // ready and returns.
         tokio::time::timeout(
@@ -90,6 +95,17 @@ fn typed_requests_through_nats_answer_as_locally() {
         .await
         .expect("no hang");
         assert!(seen);
+        let heard = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(message) = futures_util::StreamExt::next(&mut fan_out).await {
+                if String::from_utf8_lossy(&message.payload).contains("hello_remote") {
+                    return message.subject.to_string();
+                }
+            }
+            String::new()
+        })
+        .await
+        .expect("no hang");
+        assert_eq!(heard, "tdlib.acc1.update.updateOption.0");
         // TDLib's refusals come back typed.
         let refused = remote
             .send(functions::GetChat { chat_id: 123 })
