@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::json;
 use support::NatsServer;
-use tdlib::{Client, auth, functions};
+use tdlib::{Client, functions};
 use tdlib_nats::consumer::{Durable, WorkQueue};
 
 const WINDOW: usize = 1_000;
@@ -161,14 +161,7 @@ fn updates_child() {
     let runtime = support::runtime();
     runtime.block_on(async {
         let nats = async_nats::connect(&server.url).await.unwrap();
-        let local = Client::new().unwrap();
-        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "bench-db");
-        auth::authorize(&local, &mut auth::Bot::new(parameters, TOKEN))
-            .await
-            .unwrap();
-        let _served = tdlib_nats::serve(nats.clone(), "bench", local.clone())
-            .await
-            .unwrap();
+        let (local, _served) = support::served_bot(&nats, "bench", TOKEN).await;
         let stream = tdlib_nats::serving::update_stream(&nats).await.unwrap();
         let first = stream.clone().info().await.unwrap().state.last_sequence;
         let ((), elapsed, server_cpu) = measured(pid, async {

@@ -793,97 +793,61 @@ fn the_command_line_refuses_bad_input_with_a_message() {
     let (code, message) = run(&["key", key], &[]);
     assert_eq!(code, Some(1));
     assert!(message.contains("cannot create"), "{message}");
+    let words = |line: &str| -> Vec<String> { line.split(' ').map(str::to_owned).collect() };
+    let bad_key = bad_key.to_str().unwrap();
+    let add = format!("--nats {url} account add x --key-file {key} --api-id 1");
     for (args, env, expected) in [
         (
-            vec!["--nats", "nats://127.0.0.1:1", "account", "list"],
+            words("--nats nats://127.0.0.1:1 account list"),
             vec![],
             "cannot connect to NATS",
         ),
         (
-            vec![
-                "--nats",
-                url,
-                "serve",
-                "--data",
-                "d",
-                "--key-file",
-                bad_key.to_str().unwrap(),
-            ],
+            words(&format!("--nats {url} serve --data d --key-file {bad_key}")),
             vec![],
             "64 hexadecimal digits",
         ),
+        (words(&add), vec![], "TDLIB_API_HASH is not set"),
         (
-            vec![
-                "--nats",
-                url,
-                "account",
-                "add",
-                "x",
-                "--key-file",
-                key,
-                "--api-id",
-                "1",
-            ],
-            vec![],
-            "TDLIB_API_HASH is not set",
-        ),
-        (
-            vec![
-                "--nats",
-                url,
-                "account",
-                "add",
-                "x",
-                "--key-file",
-                key,
-                "--api-id",
-                "1",
-            ],
+            words(&add),
             vec![("TDLIB_API_HASH", "h")],
             "exactly one of TDLIB_BOT_TOKEN and TDLIB_PHONE_NUMBER",
         ),
         (
-            vec![
-                "--nats",
-                url,
-                "account",
-                "add",
-                "a.b",
-                "--key-file",
-                key,
-                "--api-id",
-                "1",
-            ],
+            words(&add.replace(" x ", " a.b ")),
             vec![("TDLIB_API_HASH", "h"), ("TDLIB_BOT_TOKEN", "1:t")],
             "not a valid account name",
         ),
         (
-            vec!["--nats", url, "account", "remove", "nobody"],
+            words(&format!("--nats {url} account remove nobody")),
             vec![],
             "not registered",
         ),
         (
-            vec!["--nats", url, "call", "x", "{not json"],
+            vec![
+                "--nats".into(),
+                url.into(),
+                "call".into(),
+                "x".into(),
+                "{not json".into(),
+            ],
             vec![],
             "not JSON",
         ),
         (
-            vec![
-                "--nats",
-                url,
-                "call",
-                "x",
-                r#"{"@type":"setTdlibParameters"}"#,
-            ],
+            words(&format!(
+                r#"--nats {url} call x {{"@type":"setTdlibParameters"}}"#
+            )),
             vec![],
             "carries a secret",
         ),
         (
-            vec!["--nats", url, "work", "--group", "a.b"],
+            words(&format!("--nats {url} work --group a.b")),
             vec![],
             "not a valid group name",
         ),
     ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, message) = run(&args, &env);
         assert_eq!(code, Some(1), "{args:?}: {message}");
         assert!(message.contains(expected), "{args:?}: {message}");

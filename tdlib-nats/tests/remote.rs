@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{on_fake, runtime_and_server};
+use support::{on_fake, runtime_and_server, served_bot};
 use tdlib::enums::AuthorizationState;
 use tdlib::{Client, Event, auth, functions, types};
 
@@ -198,14 +198,7 @@ fn a_durable_consumer_stopped_for_a_burst_catches_up() {
     let (runtime, server) = runtime_and_server("catch-up");
     runtime.block_on(async {
         let nats = async_nats::connect(&server.url).await.unwrap();
-        let local = Client::new().unwrap();
-        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "catch-up-db");
-        auth::authorize(&local, &mut auth::Bot::new(parameters, TOKEN))
-            .await
-            .unwrap();
-        let _served = tdlib_nats::serve(nats.clone(), "acc2", local.clone())
-            .await
-            .unwrap();
+        let (local, _served) = served_bot(&nats, "acc2", TOKEN).await;
         // The worker reads what is there, then stops.
         let mut worker = Durable::open(nats.clone(), "worker", "acc2").await.unwrap();
         let first = tokio::time::timeout(Duration::from_secs(10), worker.next())
@@ -291,14 +284,7 @@ fn a_work_queue_shares_updates_and_keeps_each_chats_order() {
     let (runtime, server) = runtime_and_server("work-queue");
     runtime.block_on(async {
         let nats = async_nats::connect(&server.url).await.unwrap();
-        let local = Client::new().unwrap();
-        let parameters = auth::parameters(1, "0123456789abcdef0123456789abcdef", "queue-db");
-        auth::authorize(&local, &mut auth::Bot::new(parameters, TOKEN))
-            .await
-            .unwrap();
-        let _served = tdlib_nats::serve(nats.clone(), "acc3", local.clone())
-            .await
-            .unwrap();
+        let (local, _served) = served_bot(&nats, "acc3", TOKEN).await;
         // (worker, chat, message number) in the order they were handled.
         let handled = Arc::new(Mutex::new(Vec::new()));
         let mut workers = Vec::new();

@@ -101,3 +101,24 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// A local client on the fake, logged in as the bot `token`, served as `account`.
+pub async fn served_bot(
+    nats: &async_nats::Client,
+    account: &str,
+    token: &str,
+) -> (tdlib::Client, tdlib_nats::serving::Served) {
+    let local = tdlib::Client::new().unwrap();
+    let parameters = tdlib::auth::parameters(
+        1,
+        "0123456789abcdef0123456789abcdef",
+        format!("{account}-db"),
+    );
+    tdlib::auth::authorize(&local, &mut tdlib::auth::Bot::new(parameters, token))
+        .await
+        .unwrap();
+    let served = tdlib_nats::serve(nats.clone(), account, local.clone())
+        .await
+        .unwrap();
+    (local, served)
+}
