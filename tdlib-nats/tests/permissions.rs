@@ -144,3 +144,102 @@ async fn registry_touch(node: &async_nats::Client) {
         .await
         .unwrap();
 }
+
+/// TLS passed through: the command line reaches a server whose certificate its CA signed, and
+/// refuses one it cannot verify.
+#[test]
+fn tls_is_passed_through_to_the_nats_client() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("openssl is needed (Debian: openssl; scripts/setup installs it)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=tdlib-nats test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(dir.join("san"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san",
+    ]);
+    let config = dir.join("tls.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n}}\n",
+            dir.join("server.pem").display(),
+            dir.join("server.key").display()
+        ),
+    )
+    .unwrap();
+    let server = NatsServer::start_with("tls", Some(&config), &[]);
+    let list = |tls: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tdlib-nats"));
+        command.args(["--nats", &server.url]);
+        if tls {
+            command.arg("--tls-ca").arg(dir.join("ca.pem"));
+        }
+        command.args(["account", "list"]);
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = list(true);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("ACCOUNT"), "{stdout}");
+    let (code, _, stderr) = list(false);
+    assert_eq!(code, Some(1), "a server it cannot verify is refused");
+    assert!(stderr.contains("cannot connect to NATS"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
