@@ -9,7 +9,8 @@
 //! field types that use them become [`Type::Int32`], [`Type::Vector`] and so on.
 //!
 //! [`parse`](fn@parse) checks only the syntax. [`validate`] then checks that the names refer to each
-//! other correctly, so that code can be generated from the schema.
+//! other correctly, so that code can be generated from the schema. [`diff::diff`] compares two
+//! schemas (what changed from one TDLib release to the next).
 //!
 //! ```
 //! let schema = tdlib_tl::parse(
@@ -21,6 +22,7 @@
 //! ```
 
 pub mod ast;
+pub mod diff;
 pub mod generate;
 pub mod parse;
 
