@@ -322,6 +322,16 @@ impl fmt::Display for Error {
                     _ => Ok(()),
                 }
             }
+            Kind::VersionMismatch { library, api } if is_newer(library, api) => write!(
+                f,
+                "the linked TDLib is {library}, newer than TDLib {api} that the typed API was \
+                 generated for; either upgrade the tdlib crates to a release made for TDLib {} \
+                 (their versions end in +{}), or allow the mismatch with \
+                 ClientBuilder::allow_version_mismatch (objects the API does not know then \
+                 arrive as Unrecognized)",
+                release(library),
+                release(library)
+            ),
             Kind::VersionMismatch { library, api } => write!(
                 f,
                 "the linked TDLib is {library}, but the typed API was generated for TDLib {api}; \
@@ -395,6 +405,25 @@ impl std::error::Error for Error {
 /// Compares what the library reports with the release the API was generated for. A commit
 /// hash is compared only when the library knows its own (builds outside a git checkout, the
 /// official prebuilt among them, report `GITDIR-NOTFOUND`).
+/// The release a version text starts with (`1.8.67` of `1.8.67 (commit abc)`).
+fn release(version: &str) -> &str {
+    version.split_whitespace().next().unwrap_or_default()
+}
+
+/// Whether release `a` is later than release `b` (dotted numbers; false when either is not one).
+fn is_newer(a: &str, b: &str) -> bool {
+    let numbers = |version: &str| -> Option<Vec<u64>> {
+        release(version)
+            .split('.')
+            .map(|part| part.parse().ok())
+            .collect()
+    };
+    match (numbers(a), numbers(b)) {
+        (Some(a), Some(b)) => a > b,
+        _ => false,
+    }
+}
+
 pub(crate) fn check_version(
     version: &str,
     commit: &str,
@@ -421,6 +450,25 @@ mod tests {
     use std::error::Error as _;
 
     use super::*;
+
+    #[test]
+    fn a_newer_library_names_both_ways_forward() {
+        let newer = check_version("1.8.67", "abc", "1.8.65", "062f").unwrap_err();
+        let text = newer.to_string();
+        for part in [
+            "1.8.67 (commit abc)",
+            "1.8.65 (commit 062f)",
+            "upgrade the tdlib crates",
+            "+1.8.67",
+            "allow_version_mismatch",
+        ] {
+            assert!(text.contains(part), "{part:?} in {text}");
+        }
+        let older = check_version("1.8.10", "abc", "1.8.65", "062f").unwrap_err();
+        assert!(older.to_string().contains("link the matching library"));
+        assert!(is_newer("1.10.0", "1.9.9") && !is_newer("1.8.65", "1.8.65"));
+        assert!(!is_newer("x", "1.8.65") && !is_newer("1.8.66", "dev"));
+    }
 
     #[test]
     fn version_check() {
