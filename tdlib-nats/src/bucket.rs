@@ -20,9 +20,8 @@ pub async fn open(
     replicas: usize,
 ) -> Result<(kv::Store, Duration), BoxError> {
     for _ in 0..3 {
-        if let Ok(mut stream) = js.get_stream(format!("KV_{name}")).await {
-            let max_age = stream.info().await?.config.max_age;
-            return Ok((js.get_key_value(name).await?, max_age));
+        if let Some(opened) = open_existing(js, name).await? {
+            return Ok(opened);
         }
         let created = js
             .create_stream(stream::Config {
@@ -46,4 +45,16 @@ pub async fn open(
         }
     }
     Err(format!("the key-value bucket {name} can be neither opened nor created").into())
+}
+
+/// Opens bucket `name` if it exists (`None` if not), with its `max_age`; creates nothing.
+pub async fn open_existing(
+    js: &jetstream::Context,
+    name: &str,
+) -> Result<Option<(kv::Store, Duration)>, BoxError> {
+    let Ok(mut stream) = js.get_stream(format!("KV_{name}")).await else {
+        return Ok(None);
+    };
+    let max_age = stream.info().await?.config.max_age;
+    Ok(Some((js.get_key_value(name).await?, max_age)))
 }

@@ -121,15 +121,8 @@ impl Leases {
     /// Opens the bucket if a node created it (`None` if none has run yet).
     pub async fn open_existing(nats: &async_nats::Client) -> Result<Option<Leases>, BoxError> {
         let js = jetstream::new(nats.clone());
-        let Ok(mut stream) = js
-            .get_stream(format!("KV_{}", subjects::LEASES_BUCKET))
-            .await
-        else {
-            return Ok(None);
-        };
-        let ttl = stream.info().await?.config.max_age;
-        let kv = js.get_key_value(subjects::LEASES_BUCKET).await?;
-        Ok(Some(Leases { kv, ttl }))
+        let opened = bucket::open_existing(&js, subjects::LEASES_BUCKET).await?;
+        Ok(opened.map(|(kv, ttl)| Leases { kv, ttl }))
     }
 
     /// How long a lease lives without renewal.

@@ -118,9 +118,15 @@ pub async fn run(
         // The first round only announces: nodes started together see each other before any
         // of them takes its share. A round waits for NATS, which may be gone: the shutdown
         // does not wait for it (an account being started then is dropped, its lease expires).
+        // A round that NATS keeps waiting (a listing that never completes) is given up after
+        // two lease times; the fences protect the accounts meanwhile, the next round retries.
         tokio::select! {
             () = &mut shutdown => break,
-            () = node.round(rounds > 0) => {}
+            finished = tokio::time::timeout(round * 6, node.round(rounds > 0)) => {
+                if finished.is_err() {
+                    tracing::warn!(target: "tdlib_nats", "a round took longer than two lease times; starting the next");
+                }
+            }
         }
         rounds += 1;
         tokio::select! {

@@ -316,15 +316,10 @@ impl Registry {
 /// the bucket does not exist yet.
 pub async fn registered_accounts(nats: &async_nats::Client) -> Result<Vec<String>, BoxError> {
     let js = jetstream::new(nats.clone());
-    if js
-        .get_stream(format!("KV_{}", subjects::ACCOUNTS_BUCKET))
-        .await
-        .is_err()
-    {
-        return Ok(Vec::new());
+    match bucket::open_existing(&js, subjects::ACCOUNTS_BUCKET).await? {
+        Some((kv, _)) => names(&kv).await,
+        None => Ok(Vec::new()),
     }
-    let kv = js.get_key_value(subjects::ACCOUNTS_BUCKET).await?;
-    names(&kv).await
 }
 
 async fn names(kv: &kv::Store) -> Result<Vec<String>, BoxError> {

@@ -137,3 +137,51 @@ fn a_consumer_name_taken_for_another_account_is_refused() {
         assert!(Durable::open(nats.clone(), "x", "a.b").await.is_err());
     });
 }
+
+/// The registration bucket with values nobody sealed, sealed with another key, or too large:
+/// errors that say so, never a panic.
+#[test]
+fn registrations_that_cannot_be_opened_are_errors() {
+    use tdlib_nats::registry::{Login, Registration, Registry, SecretKey};
+
+    let server = NatsServer::start("registry-hostile");
+    runtime().block_on(async {
+        let nats = async_nats::connect(&server.url).await.unwrap();
+        let registry = Registry::open(&nats, SecretKey::generate().unwrap())
+            .await
+            .unwrap();
+        let kv = async_nats::jetstream::new(nats.clone())
+            .get_key_value(subjects::ACCOUNTS_BUCKET)
+            .await
+            .unwrap();
+        for (account, value) in [
+            ("empty", Vec::new()),
+            ("plain", br#"{"api_id":1,"api_hash":"x"}"#.to_vec()),
+            ("noise", vec![1; 4096]),
+        ] {
+            kv.put(account, value.into()).await.unwrap();
+            let error = registry.get(account).await.unwrap_err();
+            assert!(error.to_string().contains("cannot be opened"), "{error}");
+        }
+        let bot = Registration::new(1, "hash", Login::BotToken("1:t".into()));
+        registry.add("sealed", &bot).await.unwrap();
+        assert_eq!(registry.get("sealed").await.unwrap(), Some(bot.clone()));
+        let stranger = Registry::open(&nats, SecretKey::generate().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            stranger.get("sealed").await.is_err(),
+            "another key opens nothing"
+        );
+        assert_eq!(
+            registry.accounts().await.unwrap(),
+            ["empty", "noise", "plain", "sealed"]
+        );
+        let huge = Registration::new(1, "h".repeat(2 << 20), Login::BotToken("1:t".into()));
+        assert!(
+            registry.add("huge", &huge).await.is_err(),
+            "larger than NATS carries"
+        );
+        assert!(registry.get("no-such").await.unwrap().is_none());
+    });
+}
