@@ -69,7 +69,7 @@ fn pin_value<'a>(pin: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// `TDLIB_SCHEMA`, else the copy that `scripts/setup` caches next to the prebuilt library:
-/// `${TDLIB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tdlib-rs}/tdlib-<version>/share/tdlib/td_api.tl`.
+/// `${TDLIB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tdlib-sys}/tdlib-<version>/share/tdlib/td_api.tl`.
 fn find_schema(version: &str) -> Result<PathBuf, String> {
     if let Some(path) = env("TDLIB_SCHEMA").map(PathBuf::from) {
         return if path.is_file() {
@@ -83,8 +83,8 @@ fn find_schema(version: &str) -> Result<PathBuf, String> {
     }
     let cache = env("TDLIB_CACHE_DIR")
         .map(PathBuf::from)
-        .or_else(|| env("XDG_CACHE_HOME").map(|dir| Path::new(&dir).join("tdlib-rs")))
-        .or_else(|| env("HOME").map(|dir| Path::new(&dir).join(".cache/tdlib-rs")));
+        .or_else(|| env("XDG_CACHE_HOME").map(|dir| Path::new(&dir).join("tdlib-sys")))
+        .or_else(|| env("HOME").map(|dir| Path::new(&dir).join(".cache/tdlib-sys")));
     let candidate = cache.map(|dir| dir.join(format!("tdlib-{version}/share/tdlib/td_api.tl")));
     match candidate {
         Some(path) if path.is_file() => Ok(path),

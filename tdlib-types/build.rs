@@ -13,11 +13,15 @@ fn main() {
 fn run() -> Result<(), String> {
     println!("cargo::rerun-if-changed=build.rs");
     let Some(schema) = std::env::var_os("DEP_TDJSON_SCHEMA").map(PathBuf::from) else {
-        return Err("\ntdlib-types: tdlib-sys knows no td_api.tl for the linked TDLib, and the typed API is generated \
-             from it.\nSet TDLIB_SCHEMA to td/generate/scheme/td_api.tl of the same TDLib release (for the pinned one, \
-             `scripts/setup` caches it next to the prebuilt library), or build TDLib from source with the feature \
-             `bundled`, whose source tree carries it.\n"
-            .to_owned());
+        // tdlib-sys says why it has none (tried the cache, fetched with `download`, ...).
+        let why = std::env::var("DEP_TDJSON_SCHEMA_MISSING").unwrap_or_default();
+        let version = std::env::var("DEP_TDJSON_VERSION").unwrap_or_default();
+        return Err(format!(
+            "\ntdlib-types: the typed API is generated from the td_api.tl of the linked TDLib {version}, and \
+             there is none: {why}\nSet TDLIB_SCHEMA to td/generate/scheme/td_api.tl of that TDLib release; \
+             with the feature `download` (online) the pinned schema is fetched by itself; a source build \
+             (feature `bundled`) takes it from the source tree.\n"
+        ));
     };
     println!("cargo::rerun-if-changed={}", schema.display());
     let text = std::fs::read_to_string(&schema)

@@ -37,7 +37,11 @@ pub const DOCUMENTED_VARS: &[(&str, &str)] = &[
     ),
     (
         "TDLIB_CACHE_DIR",
-        "cache of scripts/setup (default $XDG_CACHE_HOME/tdlib-rs or ~/.cache/tdlib-rs)",
+        "cache filled by `download` and scripts/setup (default $XDG_CACHE_HOME/tdlib-sys or ~/.cache/tdlib-sys)",
+    ),
+    (
+        "TDLIB_NPM",
+        "the npm program the feature `download` runs (default `npm` from PATH)",
     ),
     (
         "TDLIB_SCHEMA",

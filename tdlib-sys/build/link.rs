@@ -33,6 +33,7 @@ pub fn emit(
     cx: &Context,
     located: &Located,
     schema: Option<&Path>,
+    schema_missing: Option<&str>,
     out_dir: &Path,
 ) -> Result<(), String> {
     let (kind, lib_dir, runtime_lib) = match &located.linkage {
@@ -80,6 +81,11 @@ pub fn emit(
     }
     if let Some(schema) = schema {
         println!("cargo::metadata=schema={}", schema.display());
+    }
+    if let Some(why) = schema_missing {
+        // One line: metadata values end at the line's end.
+        let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
+        println!("cargo::metadata=schema_missing={why}");
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! - `link.rs` emits the link instructions and the metadata for dependents;
 //! - `system_archives.rs` finds the static archives of OpenSSL, zlib and the C++ runtime
 //!   (feature `static-deps`);
+//! - `download.rs` fetches the pinned official prebuilt with npm (feature `download`);
 //! - `bindings.rs` regenerates the FFI declarations (feature `bindgen`);
 //! - `report.rs` writes the one failure message.
 //!
@@ -15,7 +16,8 @@
 //! 2. `TDLIB_DIR`: an install prefix, or a folder that holds the library;
 //! 3. pkg-config, module `tdjson` (`tdjson_static` with `static`), feature `pkg-config`;
 //! 4. a source build with CMake, feature `bundled`;
-//! 5. the cache filled by `scripts/setup`.
+//! 5. the cache (`<cache>/tdlib-<version>/<target>/`), which `scripts/setup` and step 6 fill;
+//! 6. the official prebuilt for the target, fetched into that cache, feature `download`.
 //!
 //! A variable that is set but points at a folder without the library is an error, never a
 //! reason to go on to the next step; `static` never falls back to a shared library.
@@ -34,6 +36,10 @@ mod system_archives;
 mod bindings;
 #[cfg(feature = "bundled")]
 mod bundled;
+#[cfg(feature = "download")]
+mod download;
+#[cfg(feature = "download")]
+mod fetch;
 #[cfg(feature = "pkg-config")]
 mod probe_pkg_config;
 
@@ -53,6 +59,7 @@ pub enum Source {
     PkgConfig,
     Bundled,
     Cache,
+    Download,
 }
 
 impl Source {
@@ -63,6 +70,7 @@ impl Source {
             Source::PkgConfig => "pkg-config",
             Source::Bundled => "bundled",
             Source::Cache => "cache",
+            Source::Download => "download",
         }
     }
 }
@@ -103,6 +111,7 @@ pub struct Features {
     pub pkg_config: bool,
     pub bundled: bool,
     pub bindgen: bool,
+    pub download: bool,
 }
 
 fn main() {
@@ -125,10 +134,17 @@ fn run() -> Result<(), String> {
         pkg_config: cfg!(feature = "pkg-config"),
         bundled: cfg!(feature = "bundled"),
         bindgen: cfg!(feature = "bindgen"),
+        download: cfg!(feature = "download"),
     };
-    let platform = Platform::from_cfg(
-        &env::cargo("CARGO_CFG_TARGET_OS")?,
-        &env::cargo("CARGO_CFG_TARGET_ENV")?,
+    let (target_os, target_env) = (
+        env::cargo("CARGO_CFG_TARGET_OS")?,
+        env::cargo("CARGO_CFG_TARGET_ENV")?,
+    );
+    let platform = Platform::from_cfg(&target_os, &target_env);
+    let prebuilt_target = platform::prebuilt_target(
+        &target_os,
+        &env::cargo("CARGO_CFG_TARGET_ARCH")?,
+        &target_env,
     );
     let out_dir = PathBuf::from(env::cargo("OUT_DIR")?);
     let env = Env::default();
@@ -136,19 +152,90 @@ fn run() -> Result<(), String> {
         pin: &pin,
         features,
         platform,
+        prebuilt_target,
         env: &env,
     };
 
     let located = discover(&cx, &out_dir)?;
     let allow_mismatch = env.flag("TDLIB_ALLOW_VERSION_MISMATCH");
     check_version(&cx, &located, allow_mismatch)?;
-    let schema = schema::resolve(&env, &pin, located.schema.as_deref(), allow_mismatch)?;
+    let mut schema = schema::resolve(&env, &pin, located.schema.as_deref(), allow_mismatch)?;
+    let mut schema_missing = None;
+    if schema.is_none() {
+        // The prebuilts carry no schema: fetch the pinned one into the cache (feature
+        // `download`), or tell dependents why there is none.
+        match fetch_schema(&cx) {
+            Ok(path) => schema = Some(path),
+            Err(why) => schema_missing = Some(why),
+        }
+    }
 
     #[cfg(feature = "bindgen")]
     bindings::generate(&located.include_dirs, &out_dir, &env)
         .map_err(|why| cx.failure(&why, &[]))?;
 
-    link::emit(&cx, &located, schema.as_deref(), &out_dir)
+    link::emit(
+        &cx,
+        &located,
+        schema.as_deref(),
+        schema_missing.as_deref(),
+        &out_dir,
+    )
+}
+
+/// The pinned schema from the cache, fetched there first if needed (feature `download`). The
+/// error says, in one line, why there is none and what to do.
+fn fetch_schema(cx: &Context) -> Result<PathBuf, String> {
+    let Some(cache) = Cache::locate(cx) else {
+        return Err("no cache folder (neither TDLIB_CACHE_DIR, XDG_CACHE_HOME nor HOME is set) and TDLIB_SCHEMA is not set".to_owned());
+    };
+    if cache.schema.is_file() {
+        // Checked like any other schema: a cache is not trusted more than TDLIB_SCHEMA.
+        if let Some(path) = schema::resolve_file(cx.pin, &cache.schema) {
+            return Ok(path);
+        }
+    }
+    if !cx.features.download {
+        return Err(format!(
+            "TDLIB_SCHEMA is not set and the cache has no {}; enable the feature `download` to fetch \
+             it (online), or set TDLIB_SCHEMA to td/generate/scheme/td_api.tl of TDLib {} (commit {})",
+            cache.schema.display(),
+            cx.pin.version,
+            cx.pin.commit
+        ));
+    }
+    #[cfg(feature = "download")]
+    return schema::fetch(cx.pin, &cache.schema);
+    #[cfg(not(feature = "download"))]
+    unreachable!("the feature `download` is off")
+}
+
+/// The cache folders of the pinned release: `<root>/tdlib-<version>/` holds the schema
+/// (`share/tdlib/td_api.tl`), kept tarballs (`downloads/`) and one install prefix per target
+/// (`<target>/lib/`), where `<root>` is `$TDLIB_CACHE_DIR`, else `$XDG_CACHE_HOME/tdlib-sys`,
+/// else `$HOME/.cache/tdlib-sys`. `scripts/setup` fills the same folders.
+struct Cache {
+    /// The install prefix of the target's library.
+    prefix: PathBuf,
+    schema: PathBuf,
+    #[cfg_attr(not(feature = "download"), allow(dead_code))]
+    downloads: PathBuf,
+}
+
+impl Cache {
+    fn locate(cx: &Context) -> Option<Cache> {
+        let env = cx.env;
+        let root = env
+            .path("TDLIB_CACHE_DIR")
+            .or_else(|| env.path("XDG_CACHE_HOME").map(|dir| dir.join("tdlib-sys")))
+            .or_else(|| env.path("HOME").map(|dir| dir.join(".cache/tdlib-sys")))?;
+        let release = root.join(format!("tdlib-{}", cx.pin.version));
+        Some(Cache {
+            prefix: release.join(&cx.prebuilt_target),
+            schema: release.join("share/tdlib/td_api.tl"),
+            downloads: release.join("downloads"),
+        })
+    }
 }
 
 /// Runs the discovery steps in their documented order.
@@ -210,43 +297,77 @@ fn discover(cx: &Context, out_dir: &Path) -> Result<Located, String> {
     }
     attempts.push(Attempt::skipped("bundled", "feature `bundled` is off"));
 
-    // 5. The scripts/setup cache.
-    match cache_dir(cx) {
+    // 5. The cache.
+    let cache = Cache::locate(cx);
+    match &cache {
         Some(cache) => {
             let found = if cx.features.static_link {
-                search::static_libs(&search::prefix_roots(&cache, &cx.platform), &cx.platform)
-                    .is_ok()
+                search::static_libs(
+                    &search::prefix_roots(&cache.prefix, &cx.platform),
+                    &cx.platform,
+                )
+                .is_ok()
             } else {
-                search::shared_in_prefix(&cache, &cx.platform, &cx.pin.version).is_some()
+                search::shared_in_prefix(&cache.prefix, &cx.platform, &cx.pin.version).is_some()
             };
             if found {
-                return located_in_prefix(
-                    cx,
-                    Source::Cache,
-                    "the scripts/setup cache",
-                    &cache,
-                    include_dir,
-                );
+                return located_in_cache(cx, Source::Cache, cache, include_dir);
             }
             let kind = if cx.features.static_link {
                 "static libraries (it only ever holds the shared library)"
             } else {
                 "libtdjson"
             };
+            let lib = cache.prefix.join("lib");
             attempts.push(Attempt::skipped(
-                "scripts/setup cache",
+                "cache",
                 &format!(
                     "no {kind} in {}: {} {}",
-                    cache.display(),
-                    cache.join("lib").display(),
-                    search::describe_dir(&cache.join("lib"))
+                    cache.prefix.display(),
+                    lib.display(),
+                    search::describe_dir(&lib)
                 ),
             ));
         }
         None => attempts.push(Attempt::skipped(
-            "scripts/setup cache",
+            "cache",
             "neither TDLIB_CACHE_DIR, XDG_CACHE_HOME nor HOME is set",
         )),
+    }
+
+    // 6. Download the official prebuilt into the cache.
+    let prebuilt = cx.pin.prebuilt(&cx.prebuilt_target);
+    let skipped = if !cx.features.download {
+        Some("feature `download` is off".to_owned())
+    } else if cx.features.static_link {
+        Some("feature `static` is on, and the prebuilts are shared libraries only".to_owned())
+    } else if prebuilt.is_none() {
+        Some(format!(
+            "there is no official prebuilt for the target {} (there are for: {})",
+            cx.prebuilt_target,
+            cx.pin
+                .prebuilts
+                .iter()
+                .map(|p| p.target.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    } else if cache.is_none() {
+        Some("there is no cache folder to download into".to_owned())
+    } else {
+        None
+    };
+    match (skipped, prebuilt, &cache) {
+        (None, Some(prebuilt), Some(cache)) => {
+            #[cfg(feature = "download")]
+            match download::fetch(cx, prebuilt, &cache.prefix, &cache.downloads) {
+                Ok(_) => return located_in_cache(cx, Source::Download, cache, include_dir),
+                Err(why) => attempts.push(Attempt::skipped("download", &why)),
+            }
+            #[cfg(not(feature = "download"))]
+            let _ = (prebuilt, cache);
+        }
+        (why, _, _) => attempts.push(Attempt::skipped("download", &why.unwrap_or_default())),
     }
 
     let what = if cx.features.static_link {
@@ -282,6 +403,18 @@ fn located_in_prefix(
         schema,
         declared_version: None,
     })
+}
+
+/// The library in the cache's prefix for the target, with the cache's schema.
+fn located_in_cache(
+    cx: &Context,
+    source: Source,
+    cache: &Cache,
+    include_dir: Option<PathBuf>,
+) -> Result<Located, String> {
+    let mut located = located_in_prefix(cx, source, "the cache", &cache.prefix, include_dir)?;
+    located.schema = Some(cache.schema.clone()).filter(|path| path.is_file());
+    Ok(located)
 }
 
 /// Finds the library the features ask for under `roots`; an error names `what` and `dir`.
@@ -331,17 +464,6 @@ fn find_in(
             &[],
         )
     })
-}
-
-/// The folder `scripts/setup` fills: `$TDLIB_CACHE_DIR`, else `$XDG_CACHE_HOME/tdlib-rs`, else
-/// `$HOME/.cache/tdlib-rs`, then `tdlib-<version>`.
-fn cache_dir(cx: &Context) -> Option<PathBuf> {
-    let env = cx.env;
-    let base = env
-        .path("TDLIB_CACHE_DIR")
-        .or_else(|| env.path("XDG_CACHE_HOME").map(|dir| dir.join("tdlib-rs")))
-        .or_else(|| env.path("HOME").map(|dir| dir.join(".cache/tdlib-rs")))?;
-    Some(base.join(format!("tdlib-{}", cx.pin.version)))
 }
 
 /// Rejects a library of another TDLib release (unless the user explicitly allows it): its

@@ -61,6 +61,16 @@ pub fn build_tree_subdir(lib: &str) -> &'static str {
     }
 }
 
+/// The name of a target in `tdlib.pin`'s `prebuilt.<target>` lines: `<os>-<arch>`, plus the C
+/// library on Linux (`linux-x86_64-gnu`, `linux-aarch64-musl`, `macos-aarch64`,
+/// `windows-x86_64`), from Cargo's `CARGO_CFG_TARGET_OS`, `_ARCH` and `_ENV`.
+pub fn prebuilt_target(target_os: &str, target_arch: &str, target_env: &str) -> String {
+    match target_os {
+        "linux" => format!("linux-{target_arch}-{target_env}"),
+        other => format!("{other}-{target_arch}"),
+    }
+}
+
 impl Platform {
     /// From Cargo's `CARGO_CFG_TARGET_OS` and `CARGO_CFG_TARGET_ENV`.
     pub fn from_cfg(target_os: &str, target_env: &str) -> Platform {
@@ -80,11 +90,12 @@ impl Platform {
     }
 
     /// File names the linker accepts for `-ltdjson` (the shared library or its import
-    /// library), most preferred first.
+    /// library), most preferred first. GNU ld also links a DLL directly, which is all the
+    /// official Windows prebuilt ships.
     pub fn link_file_names(&self) -> &'static [&'static str] {
         match (self.os, self.toolchain) {
             (Os::Windows, Toolchain::Msvc) => &["tdjson.lib"],
-            (Os::Windows, _) => &["libtdjson.dll.a", "tdjson.lib"],
+            (Os::Windows, _) => &["libtdjson.dll.a", "tdjson.lib", "tdjson.dll"],
             (Os::Apple, _) => &["libtdjson.dylib"],
             _ => &["libtdjson.so"],
         }

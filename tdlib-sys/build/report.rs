@@ -28,6 +28,8 @@ pub struct Context<'a> {
     pub pin: &'a Pin,
     pub features: Features,
     pub platform: Platform,
+    /// The target's name in the pin's `prebuilt.<target>` lines.
+    pub prebuilt_target: String,
     pub env: &'a Env,
 }
 
@@ -66,7 +68,8 @@ impl Context<'_> {
             out.push_str(&format!("  {shown}\n"));
         }
         out.push_str(&format!(
-            "\nFeatures: static={}, static-deps={}, pkg-config={}, bundled={}, bindgen={}\n",
+            "\nFeatures: download={}, static={}, static-deps={}, pkg-config={}, bundled={}, bindgen={}\n",
+            onoff(features.download),
             onoff(features.static_link),
             onoff(features.static_deps),
             onoff(features.pkg_config),
@@ -81,11 +84,34 @@ impl Context<'_> {
             pin.commit,
         ));
 
+        out.push_str("\nHow to fix it, pick one:\n");
+        let prebuilt = pin.prebuilt(&self.prebuilt_target);
+        match prebuilt {
+            Some(prebuilt) if prebuilt.sha256.is_some() => out.push_str(&format!(
+                "  * Let the build fetch the official prebuilt TDLib {version} for {target} (npm package\n\
+                 \x20   {package}, sha256-checked, cached): enable the feature `download`, e.g.\n\
+                 \x20   tdlib = {{ version = \"{crate_version}\", features = [\"download\"] }}\n\
+                 \x20   in Cargo.toml (or `tdlib-sys/download`). It needs the `npm` program (Node.js) and a\n\
+                 \x20   reachable npm registry the first time; set TDLIB_NPM if npm is not on PATH.{}\n",
+                if features.download { " It is on: see\n    what step 6 above says." } else { "" },
+                target = self.prebuilt_target,
+                package = prebuilt.package,
+                crate_version = crate_version(),
+            )),
+            Some(prebuilt) => out.push_str(&format!(
+                "  * The feature `download` cannot help on {target} yet: the pin lists {package}\n\
+                 \x20   but without a checked sha256, so it is never fetched. The other ways below work.\n",
+                target = self.prebuilt_target,
+                package = prebuilt.package,
+            )),
+            None => out.push_str(&format!(
+                "  * There is no official prebuilt for {} (feature `download`); the ways below work.\n",
+                self.prebuilt_target
+            )),
+        }
         out.push_str(&format!(
-            "\nHow to fix it, pick one:\n\
-             \x20 * Get the official prebuilt TDLib {version} (Linux x86_64, glibc) into the cache this build\n\
-             \x20   looks in, by running `scripts/setup` from the tdlib-rs repository. It also installs the\n\
-             \x20   system packages the build needs and prints the environment to use.\n\
+            "  * In a clone of this crate's repository: `scripts/setup` puts the prebuilt TDLib {version}\n\
+             \x20   into the same cache and installs the system packages the build needs.\n\
              \x20 * Point at a TDLib {version} you have: TDLIB_DIR=<install prefix with lib/{}>\n\
              \x20   or TDLIB_LIB_DIR=<folder with it>.\n\
              \x20 * Use pkg-config: install TDLib {version} so that `pkg-config --modversion tdjson` prints\n\
@@ -100,5 +126,17 @@ impl Context<'_> {
             pin.commit,
         ));
         out
+    }
+}
+
+/// `0.1` for crate version `0.1.0+1.8.65`: what a dependency line would say.
+fn crate_version() -> String {
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let plain = version.split('+').next().unwrap_or_default();
+    let parts: Vec<&str> = plain.split('.').collect();
+    match parts.as_slice() {
+        ["0", minor, ..] => format!("0.{minor}"),
+        [major, ..] => (*major).to_owned(),
+        [] => plain.to_owned(),
     }
 }

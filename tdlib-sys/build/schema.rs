@@ -61,6 +61,61 @@ pub fn resolve(
     Ok(Some(path))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `path` if it is the pinned schema (its sha256 matches), else `None`.
+pub fn resolve_file(pin: &Pin, path: &Path) -> Option<PathBuf> {
+    let bytes = std::fs::read(path).ok()?;
+    println!("cargo::rerun-if-changed={}", path.display());
+    (hex(&Sha256::digest(&bytes)) == pin.schema_sha256).then(|| path.to_path_buf())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Where TDLib's repository serves the schema of a commit.
+#[cfg(feature = "download")]
+fn schema_url(pin: &Pin) -> String {
+    format!(
+        "https://raw.githubusercontent.com/tdlib/td/{}/td/generate/scheme/td_api.tl",
+        pin.commit
+    )
+}
+
+/// Fetches the pinned `td_api.tl` into `dest` (feature `download`) with curl or wget, checks
+/// its sha256 and moves it into place. The prebuilts carry no schema, and the typed API is
+/// generated from it. The error is one line (it travels as `DEP_TDJSON_SCHEMA_MISSING`).
+#[cfg(feature = "download")]
+pub fn fetch(pin: &Pin, dest: &Path) -> Result<PathBuf, String> {
+    let url = schema_url(pin);
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    let partial = dir.join(format!(".td_api.tl.{}", std::process::id()));
+    if let Err(why) = crate::fetch::download(&url, &partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!(
+            "could not fetch td_api.tl of TDLib {} from {url} ({why}). Offline, set TDLIB_SCHEMA to \
+             td/generate/scheme/td_api.tl of a TDLib checkout at commit {}, or put that file at {}",
+            pin.version,
+            pin.commit,
+            dest.display()
+        ));
+    }
+    let bytes = std::fs::read(&partial).unwrap_or_default();
+    let digest = hex(&Sha256::digest(&bytes));
+    if digest != pin.schema_sha256 {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!(
+            "the td_api.tl fetched from {url} has sha256 {digest}, not the pinned {}; it was not used",
+            pin.schema_sha256
+        ));
+    }
+    std::fs::rename(&partial, dest)
+        .map_err(|error| format!("cannot move the schema to {}: {error}", dest.display()))?;
+    println!(
+        "cargo::warning=tdlib-sys: fetched td_api.tl of TDLib {} (sha256 checked) into {}",
+        pin.version,
+        dest.display()
+    );
+    Ok(dest.to_path_buf())
 }

@@ -45,10 +45,12 @@
 //! # Finding and linking TDLib
 //!
 //! The build script looks, in this order, at `TDLIB_LIB_DIR`, `TDLIB_DIR`, pkg-config (feature
-//! `pkg-config`), a source build (feature `bundled`), and the cache of `scripts/setup`; feature
-//! `static` links TDLib's static libraries. When nothing is found the build stops with one
-//! message saying what was tried and how to fix it. The README of the repository has the table
-//! of features and variables.
+//! `pkg-config`), a source build (feature `bundled`), the cache (`~/.cache/tdlib-sys`, filled by
+//! the feature `download` or the repository's `scripts/setup`), and, with the feature
+//! `download`, the official prebuilt pinned for the target, fetched with `npm pack` and checked
+//! against the pinned sha256; feature `static` links TDLib's static libraries. When nothing is
+//! found the build stops with one message saying what was tried and how to fix it. The README of
+//! the repository has the table of features and variables.
 //!
 //! With `static`, OpenSSL, zlib and the C++ runtime remain shared libraries of the system
 //! (`libssl.so.3`, `libcrypto.so.3`, `libz.so.1`, `libstdc++.so.6`). The feature `static-deps`
@@ -64,11 +66,11 @@
 //!
 //! Dependents' build scripts can read, through `links = "tdjson"`:
 //! `DEP_TDJSON_VERSION`, `DEP_TDJSON_COMMIT`, `DEP_TDJSON_LINK` (`dynamic` or `static`),
-//! `DEP_TDJSON_SOURCE` (`lib-dir`, `dir`, `pkg-config`, `bundled` or `cache`),
+//! `DEP_TDJSON_SOURCE` (`lib-dir`, `dir`, `pkg-config`, `bundled`, `cache` or `download`),
 //! `DEP_TDJSON_LIB_DIR` (the folder that really holds the library), `DEP_TDJSON_RUNTIME_LIB`
 //! (the shared library file to ship next to a program; dynamic only), `DEP_TDJSON_INCLUDE`
 //! (header folders, when known), `DEP_TDJSON_SCHEMA` (the `td_api.tl` matching the library,
-//! when known) and, for `bundled` builds, `DEP_TDJSON_ROOT` (the CMake output folder).
+//! when known; else `DEP_TDJSON_SCHEMA_MISSING` says why, in one line) and, for `bundled` builds, `DEP_TDJSON_ROOT` (the CMake output folder).
 
 #![no_std]
 #![allow(non_camel_case_types)]

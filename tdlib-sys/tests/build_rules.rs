@@ -77,15 +77,149 @@ fn pin_parses_and_matches_the_crate_version() {
 
 #[test]
 fn pin_errors_name_the_problem() {
+    const COMMIT: &str = "062f26052623dbecedb42075cab78a759e9f9987";
+    const SHA: &str = "4933ca4d947766343bcb67d781cb7098bdecef8f96940f9087af41a1092db560";
     let error = pin::Pin::parse("version=1\ncommit=abc\n").unwrap_err();
     assert!(error.contains("schema_sha256"), "{error}");
     let error = pin::Pin::parse("version 1.8.65\n").unwrap_err();
     assert!(error.contains("line 1"), "{error}");
-    let pin = pin::Pin::parse(
-        "# comment\n\nversion = 2.0.0\ncommit=c\nschema_sha256=s\nunknown=ignored\n",
-    )
-    .unwrap();
+    let head = format!(
+        "# comment\n\nversion = 2.0.0\ncommit={COMMIT}\nschema_sha256={SHA}\nunknown=ignored\n"
+    );
+    let pin = pin::Pin::parse(&head).unwrap();
     assert_eq!(pin.version, "2.0.0");
+    assert!(pin.prebuilts.is_empty());
+
+    // Every value ends up in a path, a command line or a comparison: wrong shapes are refused.
+    for (bad, named) in [
+        (
+            "version=1.8.65; rm -rf /\ncommit=c\nschema_sha256=s\n".to_owned(),
+            "version",
+        ),
+        (
+            format!("version=1.8.65\ncommit=c\nschema_sha256={SHA}\n"),
+            "commit",
+        ),
+        (
+            format!("version=1.8.65\ncommit={COMMIT}\nschema_sha256=s\n"),
+            "schema_sha256",
+        ),
+        (
+            format!("{head}prebuilt.linux-x86_64-gnu=@p/x@1.0.0 libtdjson.so\n"),
+            "must be",
+        ),
+        (
+            format!("{head}prebuilt.linux-x86_64-gnu=@p/x@latest libtdjson.so unverified\n"),
+            "exact version",
+        ),
+        (
+            format!("{head}prebuilt.linux-x86_64-gnu=@p/x@^1.0.0 libtdjson.so unverified\n"),
+            "exact version",
+        ),
+        (
+            format!("{head}prebuilt.linux-x86_64-gnu=--registry=x@1.0.0 libtdjson.so unverified\n"),
+            "exact version",
+        ),
+        (
+            format!("{head}prebuilt.linux-x86_64-gnu=@p/x@1.0.0 ../../etc/passwd unverified\n"),
+            "plain file name",
+        ),
+        (
+            format!("{head}prebuilt.linux-x86_64-gnu=@p/x@1.0.0 libtdjson.so 1234\n"),
+            "neither a sha256",
+        ),
+        (
+            format!("{head}prebuilt.Linux/x=@p/x@1.0.0 libtdjson.so unverified\n"),
+            "target name",
+        ),
+        (
+            format!(
+                "{head}prebuilt.macos-x86_64=@p/x@1.0.0 a.dylib unverified\nprebuilt.macos-x86_64=@p/y@1.0.0 a.dylib unverified\n"
+            ),
+            "pinned twice",
+        ),
+    ] {
+        let error = pin::Pin::parse(&bad).unwrap_err();
+        assert!(error.contains(named), "{bad:?}: {error}");
+    }
+
+    let pin = pin::Pin::parse(&format!(
+        "{head}prebuilt.linux-x86_64-gnu=@prebuilt-tdlib/linux-x64-glibc@0.1008065.0 libtdjson.so {SHA}\n\
+         prebuilt.windows-x86_64=@prebuilt-tdlib/win32-x64@0.1008065.0 tdjson.dll unverified\n"
+    ))
+    .unwrap();
+    let linux = pin.prebuilt("linux-x86_64-gnu").unwrap();
+    assert_eq!(linux.sha256.as_deref(), Some(SHA));
+    assert_eq!(
+        linux.tarball_name(),
+        "prebuilt-tdlib-linux-x64-glibc-0.1008065.0.tgz"
+    );
+    assert_eq!(pin.prebuilt("windows-x86_64").unwrap().sha256, None);
+    assert!(pin.prebuilt("macos-aarch64").is_none());
+}
+
+#[test]
+fn the_pinned_prebuilts_cover_every_published_target() {
+    let pin = pin::Pin::parse(include_str!("../tdlib.pin")).unwrap();
+    let targets: Vec<&str> = pin.prebuilts.iter().map(|p| p.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        [
+            "linux-x86_64-gnu",
+            "linux-aarch64-gnu",
+            "linux-x86_64-musl",
+            "linux-aarch64-musl",
+            "macos-x86_64",
+            "macos-aarch64",
+            "windows-x86_64"
+        ]
+    );
+    for prebuilt in &pin.prebuilts {
+        let version = format!("@0.{}.0", version_number(&pin.version));
+        assert!(
+            prebuilt.package.ends_with(&version),
+            "{prebuilt:?} is not of TDLib {}",
+            pin.version
+        );
+    }
+    // The host this crate is tested on has a checked prebuilt.
+    assert!(pin.prebuilt("linux-x86_64-gnu").unwrap().sha256.is_some());
+}
+
+/// The prebuilt packages' version scheme: TDLib 1.8.65 is 0.1008065.0.
+fn version_number(version: &str) -> String {
+    let parts: Vec<u32> = version
+        .split('.')
+        .map(|part| part.parse().unwrap())
+        .collect();
+    format!("{}", parts[0] * 1_000_000 + parts[1] * 1_000 + parts[2])
+}
+
+#[test]
+fn prebuilt_targets_from_cargo_cfg() {
+    assert_eq!(
+        platform::prebuilt_target("linux", "x86_64", "gnu"),
+        "linux-x86_64-gnu"
+    );
+    assert_eq!(
+        platform::prebuilt_target("linux", "aarch64", "musl"),
+        "linux-aarch64-musl"
+    );
+    assert_eq!(
+        platform::prebuilt_target("macos", "aarch64", ""),
+        "macos-aarch64"
+    );
+    assert_eq!(
+        platform::prebuilt_target("windows", "x86_64", "msvc"),
+        "windows-x86_64"
+    );
+    assert_eq!(
+        platform::prebuilt_target("windows", "x86_64", "gnu"),
+        "windows-x86_64"
+    );
+    // GNU ld links the DLL, the only file of the Windows prebuilt; MSVC needs an import library.
+    assert!(WINDOWS_GNU.link_file_names().contains(&"tdjson.dll"));
+    assert!(!WINDOWS_MSVC.link_file_names().contains(&"tdjson.dll"));
 }
 
 #[test]
@@ -114,7 +248,7 @@ fn shared_library_names_per_platform() {
     assert_eq!(WINDOWS_MSVC.link_file_names(), ["tdjson.lib"]);
     assert_eq!(
         WINDOWS_GNU.link_file_names(),
-        ["libtdjson.dll.a", "tdjson.lib"]
+        ["libtdjson.dll.a", "tdjson.lib", "tdjson.dll"]
     );
     assert_eq!(WINDOWS_MSVC.runtime_file_name("1.8.65"), "tdjson.dll");
     assert!(!WINDOWS_MSVC.runtime_file_is_linkable());

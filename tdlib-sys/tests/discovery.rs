@@ -356,9 +356,10 @@ fn prebuilt_through_tdlib_lib_dir_wins_over_tdlib_dir() {
 #[test]
 fn prebuilt_through_the_setup_cache() {
     let _serial = serial();
-    // A cache laid out the way scripts/setup lays it out, holding a link to the prebuilt.
+    // A cache laid out the way scripts/setup and `download` lay it out, holding a link to the
+    // prebuilt.
     let cache = scratch("setup-cache");
-    let lib = cache.join("tdlib-1.8.65/lib");
+    let lib = cache.join("tdlib-1.8.65/linux-x86_64-gnu/lib");
     std::fs::create_dir_all(&lib).unwrap();
     std::os::unix::fs::symlink(
         prebuilt_dir().join("libtdjson.so"),
@@ -381,6 +382,126 @@ fn prebuilt_through_the_setup_cache() {
             "the cache carries the schema"
         );
     }
+}
+
+/// A cache holding the prebuilt (a link to it) and no schema.
+fn cache_without_schema(name: &str) -> PathBuf {
+    let cache = scratch(name);
+    let lib = cache.join("tdlib-1.8.65/linux-x86_64-gnu/lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::os::unix::fs::symlink(
+        prebuilt_dir().join("libtdjson.so"),
+        lib.join("libtdjson.so"),
+    )
+    .unwrap();
+    cache
+}
+
+/// A `PATH` whose `curl` is `script` (a shell script body), then the real `PATH`.
+fn path_with_curl(dir: &Path, script: &str) -> OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let curl = bin.join("curl");
+    std::fs::write(&curl, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    std::env::join_paths(paths).unwrap()
+}
+
+#[test]
+fn download_fetches_the_pinned_schema_and_checks_it() {
+    let _serial = serial();
+    let Some(real_schema) = std::env::var_os("TDLIB_SCHEMA").map(PathBuf::from) else {
+        panic!("this test needs TDLIB_SCHEMA (the pinned td_api.tl) to stand in for the download");
+    };
+    // A stand-in curl that serves `$1` of its script for the URL, as curl --output does.
+    let serving = |file: &Path| {
+        format!(
+            "out=''; while [ $# -gt 0 ]; do [ \"$1\" = --output ] && out=$2; shift; done\n\
+             echo \"$out\" >> \"$(dirname \"$0\")/calls\"\ncp {:?} \"$out\"",
+            file.display().to_string()
+        )
+    };
+
+    let cache = cache_without_schema("schema-fetched");
+    let path = path_with_curl(&cache, &serving(&real_schema));
+    let lines = Build::new(&["download"])
+        .env("TDLIB_CACHE_DIR", &cache)
+        .env("PATH", path)
+        .run();
+    assert_real_tdlib(&lines);
+    let cached = cache.join("tdlib-1.8.65/share/tdlib/td_api.tl");
+    assert_eq!(Path::new(&lines["dep_schema"]), cached);
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        std::fs::read(&real_schema).unwrap()
+    );
+    assert_eq!(lines["dep_schema_missing"], "");
+
+    // A file that is not the pinned schema is not used, and dependents learn why.
+    let cache = cache_without_schema("schema-tampered");
+    let wrong = cache.join("wrong.tl");
+    std::fs::write(&wrong, "user id:int53 = User;\n").unwrap();
+    let path = path_with_curl(&cache, &serving(&wrong));
+    let lines = Build::new(&["download"])
+        .env("TDLIB_CACHE_DIR", &cache)
+        .env("PATH", path)
+        .run();
+    assert_eq!(lines["dep_schema"], "");
+    assert!(
+        lines["dep_schema_missing"].contains("not the pinned 4933ca4d"),
+        "{lines:?}"
+    );
+    assert!(!cache.join("tdlib-1.8.65/share/tdlib/td_api.tl").exists());
+
+    // Offline: the reason, and what to do.
+    let cache = cache_without_schema("schema-offline");
+    let path = path_with_curl(
+        &cache,
+        "echo 'curl: (6) Could not resolve host: raw.githubusercontent.com' >&2; exit 6",
+    );
+    let lines = Build::new(&["download"])
+        .env("TDLIB_CACHE_DIR", &cache)
+        .env("PATH", path)
+        .run();
+    let missing = &lines["dep_schema_missing"];
+    assert!(missing.contains("curl failed"), "{missing}");
+    assert!(missing.contains("Could not resolve host"), "{missing}");
+    assert!(
+        missing.contains("Offline, set TDLIB_SCHEMA to td/generate/scheme/td_api.tl"),
+        "{missing}"
+    );
+
+    // Without the feature nothing is fetched, and the reason names the feature.
+    let cache = cache_without_schema("schema-no-feature");
+    let path = path_with_curl(&cache, &serving(&real_schema));
+    let lines = Build::new(&[])
+        .env("TDLIB_CACHE_DIR", &cache)
+        .env("PATH", path)
+        .run();
+    assert_eq!(lines["dep_schema"], "");
+    assert!(
+        lines["dep_schema_missing"].contains("enable the feature `download`"),
+        "{lines:?}"
+    );
+    assert!(
+        !cache.join("fake-bin/calls").exists(),
+        "curl was not called"
+    );
+}
+
+#[test]
+fn download_never_replaces_a_static_build_and_says_why() {
+    let _serial = serial();
+    let message = Build::new(&["download", "static"]).fail();
+    assert!(
+        message.contains(
+            "6. download: feature `static` is on, and the prebuilts are shared libraries only"
+        ),
+        "{message}"
+    );
 }
 
 #[test]
@@ -440,13 +561,26 @@ fn nothing_found_explains_everything() {
     );
     assert!(message.contains("scripts/setup"), "{message}");
     assert!(
-        message.contains("Features: static=off, static-deps=off, pkg-config=off, bundled=off"),
+        message.contains(
+            "Features: download=off, static=off, static-deps=off, pkg-config=off, bundled=off"
+        ),
         "{message}"
     );
     assert!(message.contains("apt-get install cmake"), "{message}");
+    assert!(message.contains("5. cache: no libtdjson in"), "{message}");
     assert!(
-        message.contains("5. scripts/setup cache: no libtdjson in"),
+        message.contains("6. download: feature `download` is off"),
         "{message}"
+    );
+    // For users of the published crates the feature is the first fix.
+    let fixes = &message[message.find("How to fix it").unwrap()..];
+    assert!(
+        fixes.find("enable the feature `download`").unwrap() < fixes.find("scripts/setup").unwrap(),
+        "{fixes}"
+    );
+    assert!(
+        fixes.contains(r#"tdlib = { version = "0.1", features = ["download"] }"#),
+        "{fixes}"
     );
 }
 

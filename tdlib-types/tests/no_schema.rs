@@ -40,16 +40,30 @@ fn a_missing_schema_is_explained() {
             command.env_remove(name);
         }
     }
-    // A folder with the library and no schema next to it.
-    let output = command.env("TDLIB_LIB_DIR", &lib_dir).output().unwrap();
+    // A folder with the library and no schema next to it, and an empty cache (the machine's
+    // cache may hold the pinned schema, which would be found).
+    let empty_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-schema-cache");
+    std::fs::create_dir_all(&empty_cache).unwrap();
+    let output = command
+        .env("TDLIB_LIB_DIR", &lib_dir)
+        .env("TDLIB_CACHE_DIR", &empty_cache)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("tdlib-types: tdlib-sys knows no td_api.tl for the linked TDLib"),
+        stderr.contains(
+            "tdlib-types: the typed API is generated from the td_api.tl of the linked TDLib 1.8.65, and there is none"
+        ),
+        "{stderr}"
+    );
+    // tdlib-sys's reason, then the ways out.
+    assert!(
+        stderr.contains("TDLIB_SCHEMA is not set and the cache has no"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("Set TDLIB_SCHEMA") && stderr.contains("scripts/setup"),
+        stderr.contains("Set TDLIB_SCHEMA") && stderr.contains("the feature `download`"),
         "{stderr}"
     );
 }

@@ -17,6 +17,7 @@ fn main() {
         "RUNTIME_LIB",
         "INCLUDE",
         "SCHEMA",
+        "SCHEMA_MISSING",
     ] {
         let value = std::env::var(format!("DEP_TDJSON_{key}")).unwrap_or_default();
         println!("cargo::rustc-env=CONSUMER_DEP_{key}={value}");

@@ -29,8 +29,8 @@ fn schema_path() -> PathBuf {
     }
     let cache_root = var("TDLIB_CACHE_DIR")
         .map(PathBuf::from)
-        .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("tdlib-rs")))
-        .or_else(|| var("HOME").map(|dir| PathBuf::from(dir).join(".cache/tdlib-rs")))
+        .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("tdlib-sys")))
+        .or_else(|| var("HOME").map(|dir| PathBuf::from(dir).join(".cache/tdlib-sys")))
         .unwrap_or_else(|| {
             panic!(
                 "neither TDLIB_SCHEMA, TDLIB_CACHE_DIR, XDG_CACHE_HOME nor HOME is set: \

@@ -43,6 +43,7 @@ fn main() {
         ("runtime_lib", env!("CONSUMER_DEP_RUNTIME_LIB")),
         ("include", env!("CONSUMER_DEP_INCLUDE")),
         ("schema", env!("CONSUMER_DEP_SCHEMA")),
+        ("schema_missing", env!("CONSUMER_DEP_SCHEMA_MISSING")),
     ] {
         println!("dep_{key}={value}");
     }

@@ -1,0 +1,251 @@
+//! Discovery step 6 (feature `download`): fetch the official prebuilt `libtdjson` pinned for
+//! the target, check it, and put it into the cache that step 5 reads.
+//!
+//! The package is fetched with the npm client (`npm pack <package>@<version>`), so the user's
+//! npm configuration (registry mirror, proxy, certificates, offline cache) applies and no
+//! address is written here. Then:
+//!
+//! 1. the tarball's `package/package.json` must name the pinned TDLib commit (the prebuilts
+//!    declare `"tdlib": {"commit": ...}`), so a package of another release is refused by name;
+//! 2. the library file is extracted while its sha256 is computed, and must match the pin;
+//! 3. only then is it moved into `<cache>/tdlib-<version>/<target>/lib/` with a rename, so a
+//!    half-written or unchecked file is never where the build looks, and two builds racing
+//!    each other both end with the same checked file.
+//!
+//! Every wait has an end: npm is stopped after [`NPM_TIMEOUT`].
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::fetch;
+use crate::pin::Prebuilt;
+use crate::report::Context;
+
+/// How long `npm pack` may take (a 20 MB package on a slow line), after which it is stopped.
+const NPM_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The npm program: `TDLIB_NPM` if set, else `npm` from `PATH` (`npm.cmd` on Windows hosts).
+fn npm_program(cx: &Context) -> String {
+    cx.env.get("TDLIB_NPM").unwrap_or_else(|| {
+        if cfg!(windows) {
+            "npm.cmd".to_owned()
+        } else {
+            "npm".to_owned()
+        }
+    })
+}
+
+/// Fetches `prebuilt` into `prefix/lib/` (`prefix` is the target's folder of the cache);
+/// `downloads` keeps the checked tarball. The error says what failed, in one sentence; the
+/// caller turns it into the full failure message.
+pub fn fetch(
+    cx: &Context,
+    prebuilt: &Prebuilt,
+    prefix: &Path,
+    downloads: &Path,
+) -> Result<PathBuf, String> {
+    let Some(expected) = prebuilt.sha256.as_deref() else {
+        return Err(format!(
+            "the pin has no sha256 for {} (target {}): that package could not be fetched where \
+             this release was pinned, so it is not downloaded unchecked",
+            prebuilt.package, prebuilt.target
+        ));
+    };
+    let lib_dir = prefix.join("lib");
+    for dir in [&lib_dir, downloads] {
+        fs::create_dir_all(dir)
+            .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    }
+    let work = TempDir::new(prefix)?;
+
+    // A tarball kept by an earlier run is used again if it still checks out.
+    let kept = downloads.join(prebuilt.tarball_name());
+    let tarball = if kept.is_file() {
+        kept.clone()
+    } else {
+        npm_pack(cx, prebuilt, &work.path)?
+    };
+    let extracted = work.path.join(&prebuilt.file);
+    let checked = extract_checked(cx, prebuilt, expected, &tarball, &extracted);
+    let checked = match checked {
+        Err(why) if tarball == kept => {
+            // The kept tarball went bad (or the pin moved): fetch once more before giving up.
+            println!("cargo::warning=tdlib-sys: {why}; fetching it again");
+            let _ = fs::remove_file(&kept);
+            let tarball = npm_pack(cx, prebuilt, &work.path)?;
+            extract_checked(cx, prebuilt, expected, &tarball, &extracted).map(|()| tarball)
+        }
+        other => other.map(|()| tarball),
+    }?;
+    if checked != kept {
+        // Best effort: the tarball only saves a later fetch.
+        let _ = fs::rename(&checked, &kept);
+    }
+    let installed = lib_dir.join(&prebuilt.file);
+    fs::rename(&extracted, &installed).map_err(|error| {
+        format!(
+            "cannot move the library to {}: {error}",
+            installed.display()
+        )
+    })?;
+    println!(
+        "cargo::warning=tdlib-sys: downloaded {} (sha256 checked) into {}",
+        prebuilt.package,
+        installed.display()
+    );
+    Ok(installed)
+}
+
+/// Runs `npm pack` in `work` and returns the tarball it wrote.
+fn npm_pack(cx: &Context, prebuilt: &Prebuilt, work: &Path) -> Result<PathBuf, String> {
+    let program = npm_program(cx);
+    let pack_dir = work.join("pack");
+    fs::create_dir_all(&pack_dir)
+        .map_err(|error| format!("cannot create {}: {error}", pack_dir.display()))?;
+    let log_path = work.join("npm.log");
+    let log = File::create(&log_path)
+        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+    let shown = format!("`{program} pack --ignore-scripts {}`", prebuilt.package);
+    let mut child = Command::new(&program)
+        .args([
+            "pack",
+            "--ignore-scripts",
+            "--loglevel=warn",
+            &prebuilt.package,
+        ])
+        .current_dir(&pack_dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "{shown} could not run: {program} is not installed (install Node.js with npm, \
+                     or set TDLIB_NPM to the npm program)"
+                )
+            } else {
+                format!("{shown} could not run: {error}")
+            }
+        })?;
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > NPM_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "{shown} did not finish in {} s and was stopped",
+                    NPM_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(error) => return Err(format!("{shown}: cannot wait for it: {error}")),
+        }
+    };
+    let output = read_tail(&log_path);
+    if !status.success() {
+        return Err(format!("{shown} failed ({status}): {output}"));
+    }
+    let mut tarballs = fs::read_dir(&pack_dir)
+        .map_err(|error| format!("cannot list {}: {error}", pack_dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tgz"));
+    match (tarballs.next(), tarballs.next()) {
+        (Some(tarball), None) => Ok(tarball),
+        _ => Err(format!(
+            "{shown} succeeded but did not leave exactly one .tgz in {} ({output})",
+            pack_dir.display()
+        )),
+    }
+}
+
+/// The last lines npm printed, on one line, for a message.
+fn read_tail(path: &Path) -> String {
+    let text = fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    let tail = lines[lines.len().saturating_sub(6)..].join(" | ");
+    if tail.is_empty() {
+        "it printed nothing".to_owned()
+    } else {
+        tail
+    }
+}
+
+/// Extracts `package/<file>` of `tarball` to `dest`, checking the package's TDLib commit and
+/// the file's sha256. On error `dest` is removed.
+fn extract_checked(
+    cx: &Context,
+    prebuilt: &Prebuilt,
+    expected: &str,
+    tarball: &Path,
+    dest: &Path,
+) -> Result<(), String> {
+    let result = extract(cx, prebuilt, expected, tarball, dest);
+    if result.is_err() {
+        let _ = fs::remove_file(dest);
+    }
+    result
+}
+
+fn extract(
+    cx: &Context,
+    prebuilt: &Prebuilt,
+    expected: &str,
+    tarball: &Path,
+    dest: &Path,
+) -> Result<(), String> {
+    let bad = |why: String| format!("{} ({}) {why}", tarball.display(), prebuilt.package);
+    let unpacked = fetch::unpack(tarball, &prebuilt.file, dest).map_err(bad)?;
+    let declares_commit = unpacked
+        .package_json
+        .is_some_and(|json| json.contains(&format!("\"{}\"", cx.pin.commit)));
+    if !declares_commit {
+        return Err(bad(format!(
+            "does not declare TDLib commit {} (TDLib {}) in its package.json: it is a build of another release",
+            cx.pin.commit, cx.pin.version
+        )));
+    }
+    if unpacked.sha256 != expected {
+        return Err(bad(format!(
+            "holds a {} whose sha256 is {}, but the pin says {expected}: the file is not the \
+             one that was pinned (a corrupted download, a tampered mirror or cache); nothing was installed",
+            prebuilt.file, unpacked.sha256
+        )));
+    }
+    Ok(())
+}
+
+/// A scratch folder inside the cache (so the final moves are renames on one file system),
+/// removed when dropped.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(parent: &Path) -> Result<TempDir, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.subsec_nanos());
+        let path = parent.join(format!(".tmp-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&path)
+            .map_err(|error| format!("cannot create {}: {error}", path.display()))?;
+        Ok(TempDir { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}

@@ -1,0 +1,160 @@
+//! Fetching files for the feature `download`: unpacking an npm package of a prebuilt TDLib and
+//! downloading a file with curl or wget. Plain functions of paths and strings, shared with the
+//! upgrade tool (`xtask upgrade`, which includes this file), so the two read packages alike.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+/// The largest library file accepted from a package (the real ones are 30-60 MB).
+pub const MAX_LIBRARY_BYTES: u64 = 1 << 30;
+
+/// What [`unpack`] found in a package.
+#[derive(Debug)]
+pub struct Unpacked {
+    /// sha256 (hex) of the library file, as written to the destination.
+    pub sha256: String,
+    /// `package/package.json`, if the package has one (at most 1 MiB of it).
+    pub package_json: Option<String>,
+}
+
+/// Writes `package/<file>` of the gzipped tarball `tarball` to `dest` (a new file), hashing it
+/// on the way. The error is a phrase to put after the tarball's name.
+pub fn unpack(tarball: &Path, file: &str, dest: &Path) -> Result<Unpacked, String> {
+    let reader = File::open(tarball).map_err(|error| format!("cannot be opened: {error}"))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+    let wanted = format!("package/{file}");
+    let (mut sha256, mut package_json) = (None, None);
+    let entries = archive
+        .entries()
+        .map_err(|error| format!("is not a readable tarball: {error}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|error| format!("is not a readable tarball: {error}"))?;
+        let path = entry
+            .path()
+            .map_err(|error| format!("has an unreadable entry name: {error}"))?
+            .to_string_lossy()
+            .into_owned();
+        if path == "package/package.json" {
+            let mut text = String::new();
+            entry
+                .by_ref()
+                .take(1 << 20)
+                .read_to_string(&mut text)
+                .map_err(|error| format!("has an unreadable package.json: {error}"))?;
+            package_json = Some(text);
+        } else if path == wanted && sha256.is_none() {
+            if entry.header().entry_type() != tar::EntryType::Regular {
+                return Err(format!("holds {wanted}, but not as a regular file"));
+            }
+            let size = entry.size();
+            if size > MAX_LIBRARY_BYTES {
+                return Err(format!(
+                    "holds a {wanted} of {size} bytes, too large to be TDLib"
+                ));
+            }
+            sha256 = Some(copy_hashing(&mut entry, dest)?);
+        }
+    }
+    match sha256 {
+        Some(sha256) => Ok(Unpacked {
+            sha256,
+            package_json,
+        }),
+        None => Err(format!("has no {wanted}")),
+    }
+}
+
+/// Copies `from` into a new file `dest`, returning the sha256 (hex) of what was written.
+fn copy_hashing(from: &mut impl Read, dest: &Path) -> Result<String, String> {
+    let mut out = File::create(dest)
+        .map_err(|error| format!("cannot be unpacked to {}: {error}", dest.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    loop {
+        let read = from
+            .read(&mut buffer)
+            .map_err(|error| format!("cannot be read to the end: {error}"))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        out.write_all(&buffer[..read])
+            .map_err(|error| format!("cannot be unpacked to {}: {error}", dest.display()))?;
+    }
+    out.sync_all()
+        .map_err(|error| format!("cannot be unpacked to {}: {error}", dest.display()))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Downloads `url` to `dest` with curl, else wget, with short timeouts (an offline machine
+/// answers at once or within seconds, never hangs). The error is one line: why, in the words
+/// of the program that ran.
+pub fn download(url: &str, dest: &Path) -> Result<(), String> {
+    let dest_arg = dest.to_string_lossy().into_owned();
+    let tries: [(&str, Vec<&str>); 2] = [
+        (
+            "curl",
+            vec![
+                "--fail",
+                "--silent",
+                "--show-error",
+                "--location",
+                "--connect-timeout",
+                "10",
+                "--max-time",
+                "60",
+                "--output",
+                &dest_arg,
+                url,
+            ],
+        ),
+        (
+            "wget",
+            vec![
+                "--quiet",
+                "--tries=1",
+                "--connect-timeout=10",
+                "--read-timeout=60",
+                "-O",
+                &dest_arg,
+                url,
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (program, args) in tries {
+        let output = match Command::new(program)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+        {
+            Ok(output) => output,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                failures.push(format!("{program} is not installed"));
+                continue;
+            }
+            Err(error) => {
+                failures.push(format!("{program} could not run: {error}"));
+                continue;
+            }
+        };
+        if output.status.success() {
+            return Ok(());
+        }
+        let said = String::from_utf8_lossy(&output.stderr);
+        let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        failures.push(format!("{program} failed ({}): {said}", output.status));
+        let _ = std::fs::remove_file(dest);
+        // One program that ran is enough to know the answer (offline, or the file moved).
+        break;
+    }
+    Err(failures.join("; "))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
