@@ -146,9 +146,12 @@ fn path_without(dir: &Path, hidden: &[&str]) -> PathBuf {
     bin
 }
 
-/// A stand-in `npm` whose `pack` writes `tarball` into the current folder, as npm would.
-fn fake_npm(dir: &Path, tarball: &Path) -> PathBuf {
-    let npm = dir.join("npm");
+/// A `PATH` whose `npm` is a stand-in that writes `tarball` into the current folder on `pack`,
+/// as npm would, followed by the real `PATH`.
+fn path_with_fake_npm(dir: &Path, tarball: &Path) -> PathBuf {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let npm = bin.join("npm");
     std::fs::write(
         &npm,
         format!(
@@ -158,7 +161,9 @@ fn fake_npm(dir: &Path, tarball: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
-    npm
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    PathBuf::from(std::env::join_paths(paths).unwrap())
 }
 
 /// A package like the official one, with `library` as its library and `package.json`.
@@ -342,12 +347,12 @@ fn without_npm_or_with_a_bad_package_the_build_stops_with_the_standard_message()
     library[middle] ^= 0x20;
     let package_json = std::fs::read_to_string(unpacked.join("package/package.json")).unwrap();
     let tarball = fake_package(&dir, &file, &library, &package_json);
-    let npm = fake_npm(&dir, &tarball);
+    let path = path_with_fake_npm(&dir, &tarball);
     let output = cargo(
         &consumer,
         "build",
-        &[("TDLIB_CACHE_DIR", &cache), ("TDLIB_NPM", &npm)],
-        None,
+        &[("TDLIB_CACHE_DIR", &cache)],
+        Some(&path),
     );
     let stderr = assert_standard_failure(&output, &cache);
     assert!(
@@ -364,12 +369,12 @@ fn without_npm_or_with_a_bad_package_the_build_stops_with_the_standard_message()
         "d1085f9cebc5a62379991ae1652673954f229c1f",
     );
     let tarball = fake_package(&dir, &file, b"not TDLib", &other_json);
-    let npm = fake_npm(&dir, &tarball);
+    let path = path_with_fake_npm(&dir, &tarball);
     let output = cargo(
         &consumer,
         "build",
-        &[("TDLIB_CACHE_DIR", &cache), ("TDLIB_NPM", &npm)],
-        None,
+        &[("TDLIB_CACHE_DIR", &cache)],
+        Some(&path),
     );
     let stderr = assert_standard_failure(&output, &cache);
     assert!(

@@ -880,7 +880,7 @@ impl Exports {
 }
 
 /// Reads the exports of `file`; `macho` removes the leading underscore of C names (and skips the
-/// names without one, which are not C functions). `Err` completes "<found> whose ...".
+/// names without one, which are not C functions). `Err` completes "`<found>` whose ...".
 fn read_exports<'data, 'file, O>(file: &'file O, macho: bool) -> Result<Exports, String>
 where
     'data: 'file,
