@@ -9,10 +9,14 @@
 //!
 //! Workloads (every answer checked, one warm-up round excluded, median of [`ROUNDS`] rounds with
 //! the slowest and fastest): B1 latency (sequential `testSquareInt`), B2 throughput (up to 1,000
-//! in flight), B3 sequential `testCallString` with 10 KiB, B4 eight clients with 1,000 in flight
-//! in total, all against the real libtdjson 1.8.65; B5 update fan-out of a 1,000,000-update
-//! burst from the scripted fake libtdjson (a child process with the fake first on the loader
-//! path) to 1, 8 and 64 subscribers and to the lossless subscription; and memory per idle
+//! in flight), B2w the same in windows of 1,000 (one task sends a window and awaits it with
+//! `join_all`, as most programs batch requests; the raw loop sends a window of preformatted
+//! requests and receives its 1,000 answers), B3 sequential `testCallString` with 10 KiB, B4
+//! eight clients with 1,000 in flight in total, all against the real libtdjson 1.8.65; B5 update
+//! fan-out of a 1,000,000-update burst from the scripted fake libtdjson (a child process with
+//! the fake first on the loader path) to 1, 8 and 64 subscribers and to the lossless
+//! subscription, each beside the raw receive loop of the same run (a `tdlib-sys` client logged
+//! in with raw JSON that scans each update's `@type` and counts the burst); and memory per idle
 //! client and per 10,000 pending requests.
 
 use std::ffi::{CStr, CString};
@@ -27,6 +31,8 @@ const ROUNDS: usize = 5;
 const B1_REQUESTS: usize = 20_000;
 const B2_REQUESTS: usize = 200_000;
 const IN_FLIGHT: usize = 1_000;
+const B2W_REQUESTS: usize = 200_000;
+const B2W_WINDOW: usize = 1_000;
 const B3_REQUESTS: usize = 20_000;
 const B3_SIZE: usize = 10 * 1024;
 const B4_CLIENTS: usize = 8;
@@ -174,6 +180,29 @@ fn raw_squares(clients: usize, total: usize, in_flight: usize) -> Duration {
     started.elapsed()
 }
 
+/// `total` testSquareInt in windows of `window`: a whole window sent, then received until all
+/// its answers are in, then the next. The requests are formatted once, before the clock starts,
+/// and sent again in every window: their `@extra` is their place in the window, which is all
+/// [`square_answer`] needs to check them (a window is complete before the next is sent).
+fn raw_square_windows(total: usize, window: usize) -> Duration {
+    assert_eq!(total % window, 0, "whole windows only");
+    let requests: Vec<CString> = (0..window).map(square_request).collect();
+    let raw = RawClients::new(1);
+    let started = Instant::now();
+    for _ in 0..total / window {
+        for request in &requests {
+            raw.send(0, request);
+        }
+        let mut received = 0;
+        while received < window {
+            if raw.receive(square_answer) == Some(true) {
+                received += 1;
+            }
+        }
+    }
+    started.elapsed()
+}
+
 fn raw_strings(payload: &str) -> Duration {
     let raw = RawClients::new(1);
     let expected = format!(r#""value":"{payload}""#);
@@ -244,6 +273,22 @@ async fn client_squares(path: Path, clients: usize, total: usize, in_flight: usi
     for client in clients {
         client.close().await.unwrap();
     }
+    elapsed
+}
+
+/// `total` requests in windows of `window`, the way most programs batch: one task sends a window
+/// and awaits all of it with `join_all`, then the next. The caller runs it as the `block_on`
+/// future itself (no spawned task), so one task polls the whole batch.
+async fn client_square_windows(path: Path, total: usize, window: usize) -> Duration {
+    assert_eq!(total % window, 0, "whole windows only");
+    let client = Client::new().unwrap();
+    let started = Instant::now();
+    for first in (0..total).step_by(window) {
+        let requests = (first..first + window).map(|i| square(&client, path, (i % 1000) as i32));
+        futures_util::future::join_all(requests).await;
+    }
+    let elapsed = started.elapsed();
+    client.close().await.unwrap();
     elapsed
 }
 
@@ -333,7 +378,7 @@ impl Table {
     }
 }
 
-/// Whether `workload` (b1 ... b5, memory) is selected: all, unless `TDLIB_BENCH_ONLY` lists
+/// Whether `workload` (b1, b2, b2w, b3, b4, b5, memory) is selected: all, unless `TDLIB_BENCH_ONLY` lists
 /// some (comma-separated), e.g. for profiling one of them.
 fn selected(workload: &str) -> bool {
     std::env::var("TDLIB_BENCH_ONLY").map_or(true, |only| {
@@ -348,6 +393,9 @@ fn request_benchmarks(runtime: &tokio::runtime::Runtime, table: &mut Table) {
     }
     if selected("b2") {
         b2(runtime, table);
+    }
+    if selected("b2w") {
+        b2w(runtime, table);
     }
     if selected("b3") {
         b3(runtime, table);
@@ -390,6 +438,27 @@ fn b2(runtime: &tokio::runtime::Runtime, table: &mut Table) {
         &b2_raw,
         [&b2_typed, &b2_json],
         Some(&b2_blocking),
+    );
+}
+
+fn b2w(runtime: &tokio::runtime::Runtime, table: &mut Table) {
+    let b2w_raw = rounds(B2W_REQUESTS, || {
+        raw_square_windows(B2W_REQUESTS, B2W_WINDOW)
+    });
+    let b2w = |path| {
+        rounds(B2W_REQUESTS, || {
+            runtime.block_on(client_square_windows(path, B2W_REQUESTS, B2W_WINDOW))
+        })
+    };
+    let (b2w_typed, b2w_json) = (b2w(Path::Typed), b2w(Path::Json));
+    // No blocking column: a blocking request holds its thread, so one thread cannot await a
+    // window; with a thread per request it would be B2 again.
+    table.row(
+        "B2w: 200,000 testSquareInt in windows of 1,000, one task awaiting each with join_all",
+        "requests/s",
+        &b2w_raw,
+        [&b2w_typed, &b2w_json],
+        None,
     );
 }
 
@@ -496,10 +565,16 @@ fn memory_benchmarks(runtime: &tokio::runtime::Runtime) -> Vec<String> {
 // B5: update fan-out, in a child process running on the fake libtdjson.
 
 const B5_CHILD: &str = "--b5-child";
+/// The login of both the client and the raw loop (the fake takes any API id and hash).
+const B5_BOT_TOKEN: &str = "1:bench";
+const B5_API_HASH: &str = "0123456789abcdef0123456789abcdef";
+const B5_DATABASE: &str = "bench-db";
+/// The `@extra` of the raw loop's `testCallEmpty`, which starts the burst.
+const B5_START_EXTRA: i64 = 3;
 
 fn b5_script() -> serde_json::Value {
     serde_json::json!({
-        "login": {"bot_token": "1:bench"},
+        "login": {"bot_token": B5_BOT_TOKEN},
         "conversation": [
             {"wait_for": {"request": "testCallEmpty", "count": 1, "timeout_ms": 60000}},
             {"burst": {"count": B5_UPDATES, "update": {"@type": "updateOption", "name": "bench",
@@ -525,10 +600,13 @@ struct FanOut {
 
 async fn fan_out_round(subscribers: usize, lossless: bool) -> FanOut {
     let client = Client::new().unwrap();
-    let parameters = tdlib::auth::parameters(1, "0123456789abcdef0123456789abcdef", "bench-db");
-    tdlib::auth::authorize(&client, &mut tdlib::auth::Bot::new(parameters, "1:bench"))
-        .await
-        .unwrap();
+    let parameters = tdlib::auth::parameters(1, B5_API_HASH, B5_DATABASE);
+    tdlib::auth::authorize(
+        &client,
+        &mut tdlib::auth::Bot::new(parameters, B5_BOT_TOKEN),
+    )
+    .await
+    .unwrap();
     let mut tasks = Vec::new();
     if lossless {
         let mut updates = client.subscription::<Update>().lossless().subscribe();
@@ -586,6 +664,131 @@ async fn fan_out_round(subscribers: usize, lossless: bool) -> FanOut {
     }
 }
 
+/// One step of the raw login: sends `request` (whose `@extra` is `extra`) and receives until it
+/// is answered `ok` and the authorization state `state` was announced, in either order (TDLib
+/// announces the new state before it answers). An error answer fails the benchmark.
+fn raw_login_step(raw: &RawClients, request: &str, extra: i64, state: &str) {
+    raw.send(0, &CString::new(request).unwrap());
+    let state = format!(r#""@type":"{state}""#);
+    let (mut answered, mut reached) = (false, false);
+    while !(answered && reached) {
+        raw.receive(|text| {
+            assert!(
+                !text.starts_with(br#"{"@type":"error""#),
+                "the raw login failed: {}",
+                String::from_utf8_lossy(text)
+            );
+            if text.starts_with(br#"{"@type":"ok""#) {
+                assert_eq!(number_after(text, br#""@extra":"#), Some(extra));
+                answered = true;
+            } else if text.starts_with(br#"{"@type":"updateAuthorizationState""#)
+                && contains(text, state.as_bytes())
+            {
+                reached = true;
+            }
+        });
+    }
+}
+
+/// The `@type` of a TDLib object and the text after it, scanned without parsing: TDLib (and the
+/// fake) writes `@type` first.
+fn object_type(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = text.strip_prefix(br#"{"@type":""#)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    Some((&rest[..end], &rest[end + 1..]))
+}
+
+/// What the raw loop makes of one object during the burst.
+enum BurstItem {
+    Update,
+    /// The `bench_end` option: the burst is over.
+    End,
+    /// The answer to the `testCallEmpty` that started the burst.
+    Started,
+}
+
+fn burst_item(text: &[u8]) -> BurstItem {
+    let Some((kind, rest)) = object_type(text) else {
+        panic!("no @type first: {}", String::from_utf8_lossy(text));
+    };
+    if !kind.starts_with(b"update") {
+        assert!(
+            kind == b"ok" && number_after(text, br#""@extra":"#) == Some(B5_START_EXTRA),
+            "unexpected during the burst: {}",
+            String::from_utf8_lossy(text)
+        );
+        return BurstItem::Started;
+    }
+    // `name` is the first field of updateOption (fields come in schema order), so the end is
+    // told from a burst update by a prefix, not by a search through every update.
+    if kind == b"updateOption" && rest.starts_with(br#","name":"bench_end""#) {
+        return BurstItem::End;
+    }
+    BurstItem::Update
+}
+
+/// The raw receive loop: what delivery needs at the least. A `tdlib-sys` client logs in with raw
+/// JSON, sends `testCallEmpty` (which starts the burst) and counts the updates by their `@type`
+/// until `bench_end`, timed like [`fan_out_round`]. Only while no [`Client`] exists (two
+/// receivers abort the process): `RawClients::new` waits for the receive thread to stop.
+fn raw_fan_out_round() -> Duration {
+    let raw = RawClients::new(1);
+    // All fields of TDLib 1.8.65's setTdlibParameters (the fake refuses a missing one), with
+    // the values of `tdlib::auth::parameters`. As the first request it also starts the client,
+    // which is then in authorizationStateWaitTdlibParameters.
+    let parameters = serde_json::json!({
+        "@type": "setTdlibParameters",
+        "use_test_dc": false,
+        "database_directory": B5_DATABASE,
+        "files_directory": "",
+        "database_encryption_key": "",
+        "use_file_database": true,
+        "use_chat_info_database": true,
+        "use_message_database": true,
+        "use_secret_chats": false,
+        "api_id": 1,
+        "api_hash": B5_API_HASH,
+        "system_language_code": "en",
+        "device_model": "Rust tdlib",
+        "system_version": "",
+        "application_version": env!("CARGO_PKG_VERSION"),
+        "@extra": 1,
+    });
+    raw_login_step(
+        &raw,
+        &parameters.to_string(),
+        1,
+        "authorizationStateWaitPhoneNumber",
+    );
+    let token = serde_json::json!({
+        "@type": "checkAuthenticationBotToken",
+        "token": B5_BOT_TOKEN,
+        "@extra": 2,
+    });
+    raw_login_step(&raw, &token.to_string(), 2, "authorizationStateReady");
+
+    let start = CString::new(format!(
+        r#"{{"@type":"testCallEmpty","@extra":{B5_START_EXTRA}}}"#
+    ))
+    .unwrap();
+    let started = Instant::now();
+    raw.send(0, &start);
+    let (mut updates, mut answered) = (0usize, false);
+    loop {
+        match raw.receive(burst_item) {
+            Some(BurstItem::Update) => updates += 1,
+            Some(BurstItem::Started) => answered = true,
+            Some(BurstItem::End) => break,
+            None => {}
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(answered, "testCallEmpty was not answered before bench_end");
+    assert_eq!(updates, B5_UPDATES, "the raw loop lost updates");
+    // Dropping `raw` closes the client and receives until authorizationStateClosed.
+    elapsed
+}
+
 /// The runtime of the typed and JSON paths: tokio's multi-threaded one with 2 workers (one per
 /// CPU here), or a single-threaded one with `TDLIB_BENCH_RUNTIME=current_thread`.
 fn runtime() -> tokio::runtime::Runtime {
@@ -602,8 +805,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Runs in the child: prints the B5 rows.
+/// Runs in the child: prints the B5 rows, the raw receive loop first and each configuration
+/// with its ratio to it.
 fn b5_child() {
+    // The raw loop before any `Client` exists: two receivers abort the process.
+    let raw = rounds(B5_UPDATES, raw_fan_out_round);
+    println!(
+        "| B5 raw: td_receive loop over tdlib-sys scanning each update's @type, {B5_UPDATES} updates | {:.0} ({:.0}–{:.0}) updates/s | {:.0} received/s | {B5_UPDATES} of {B5_UPDATES} received | 1.000 |",
+        raw.median, raw.min, raw.max, raw.median,
+    );
     let runtime = runtime();
     let configurations: [(&str, usize, bool); 4] = [
         ("1 subscriber", 1, false),
@@ -620,14 +830,16 @@ fn b5_child() {
         results.sort_by_key(|result| result.elapsed);
         let median = &results[results.len() / 2];
         let rate = |result: &FanOut| B5_UPDATES as f64 / result.elapsed.as_secs_f64();
+        let delivered = median.received / median.elapsed.as_secs_f64();
         println!(
-            "| B5 fan-out of {B5_UPDATES} updates: {name} | {:.0} ({:.0}–{:.0}) updates/s | {:.0} delivered per subscriber/s | {:.0} of {B5_UPDATES} received each, {} lag events |",
+            "| B5 fan-out of {B5_UPDATES} updates: {name} | {:.0} ({:.0}–{:.0}) updates/s | {:.0} delivered per subscriber/s | {:.0} of {B5_UPDATES} received each, {} lag events | {:.3} |",
             rate(median),
             rate(&results[results.len() - 1]),
             rate(&results[0]),
-            median.received / median.elapsed.as_secs_f64(),
+            delivered,
             median.received,
             median.lag_events,
+            delivered / raw.median,
         );
     }
 }
@@ -698,9 +910,9 @@ fn main() {
         println!("{row}");
     }
     println!(
-        "\n| B5 (scripted fake libtdjson, release) | all subscribers done | each subscriber | lag |"
+        "\n| B5 (scripted fake libtdjson, release) | all subscribers done | each subscriber | lag | ÷ raw |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|");
     for row in &b5 {
         println!("{row}");
     }
