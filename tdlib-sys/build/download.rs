@@ -58,7 +58,7 @@ pub fn fetch(
         fs::create_dir_all(dir)
             .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
     }
-    let work = TempDir::new(prefix)?;
+    let work = fetch::ScratchDir::new(prefix)?;
 
     // A tarball kept by an earlier run is used again if it still checks out.
     let kept = downloads.join(prebuilt.tarball_name());
@@ -191,61 +191,31 @@ fn extract_checked(
     tarball: &Path,
     dest: &Path,
 ) -> Result<(), String> {
-    let result = extract(cx, prebuilt, expected, tarball, dest);
+    let bad = |why: String| format!("{} ({}) {why}", tarball.display(), prebuilt.package);
+    let check = |unpacked: fetch::Unpacked| {
+        let declares_commit = unpacked
+            .package_json
+            .is_some_and(|json| json.contains(&format!("\"{}\"", cx.pin.commit)));
+        if !declares_commit {
+            return Err(bad(format!(
+                "does not declare TDLib commit {} (TDLib {}) in its package.json: it is a build of another release",
+                cx.pin.commit, cx.pin.version
+            )));
+        }
+        if unpacked.sha256 != expected {
+            return Err(bad(format!(
+                "holds a {} whose sha256 is {}, but the pin says {expected}: the file is not the \
+                 one that was pinned (a corrupted download, a tampered mirror or cache); nothing was installed",
+                prebuilt.file, unpacked.sha256
+            )));
+        }
+        Ok(())
+    };
+    let result = fetch::unpack(tarball, &prebuilt.file, dest)
+        .map_err(bad)
+        .and_then(check);
     if result.is_err() {
         let _ = fs::remove_file(dest);
     }
     result
-}
-
-fn extract(
-    cx: &Context,
-    prebuilt: &Prebuilt,
-    expected: &str,
-    tarball: &Path,
-    dest: &Path,
-) -> Result<(), String> {
-    let bad = |why: String| format!("{} ({}) {why}", tarball.display(), prebuilt.package);
-    let unpacked = fetch::unpack(tarball, &prebuilt.file, dest).map_err(bad)?;
-    let declares_commit = unpacked
-        .package_json
-        .is_some_and(|json| json.contains(&format!("\"{}\"", cx.pin.commit)));
-    if !declares_commit {
-        return Err(bad(format!(
-            "does not declare TDLib commit {} (TDLib {}) in its package.json: it is a build of another release",
-            cx.pin.commit, cx.pin.version
-        )));
-    }
-    if unpacked.sha256 != expected {
-        return Err(bad(format!(
-            "holds a {} whose sha256 is {}, but the pin says {expected}: the file is not the \
-             one that was pinned (a corrupted download, a tampered mirror or cache); nothing was installed",
-            prebuilt.file, unpacked.sha256
-        )));
-    }
-    Ok(())
-}
-
-/// A scratch folder inside the cache (so the final moves are renames on one file system),
-/// removed when dropped.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new(parent: &Path) -> Result<TempDir, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.subsec_nanos());
-        let path = parent.join(format!(".tmp-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&path)
-            .map_err(|error| format!("cannot create {}: {error}", path.display()))?;
-        Ok(TempDir { path })
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
-    }
 }

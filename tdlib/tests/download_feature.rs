@@ -204,6 +204,12 @@ fn real_package(npm_cache: &Path) -> PathBuf {
         .unwrap()
 }
 
+/// Builds the consumer with `cache` and `path`, expecting the standard failure; its message.
+fn build_fails(consumer: &Path, cache: &Path, path: &Path) -> String {
+    let output = cargo(consumer, "build", &[("TDLIB_CACHE_DIR", cache)], Some(path));
+    assert_standard_failure(&output, cache)
+}
+
 fn assert_standard_failure(output: &Output, cache: &Path) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
@@ -313,13 +319,7 @@ fn without_npm_or_with_a_bad_package_the_build_stops_with_the_standard_message()
     let dir = scratch("no-npm");
     let cache = dir.join("cache");
     let path = path_without(&dir, &["npm", "npm.cmd", "npx", "node", "nodejs"]);
-    let output = cargo(
-        &consumer,
-        "build",
-        &[("TDLIB_CACHE_DIR", &cache)],
-        Some(&path),
-    );
-    let stderr = assert_standard_failure(&output, &cache);
+    let stderr = build_fails(&consumer, &cache, &path);
     assert!(
         stderr.contains("6. download: `npm pack --ignore-scripts @prebuilt-tdlib/linux-x64-glibc@0.1008065.0` could not run: npm is not installed"),
         "{stderr}"
@@ -348,13 +348,7 @@ fn without_npm_or_with_a_bad_package_the_build_stops_with_the_standard_message()
     let package_json = std::fs::read_to_string(unpacked.join("package/package.json")).unwrap();
     let tarball = fake_package(&dir, &file, &library, &package_json);
     let path = path_with_fake_npm(&dir, &tarball);
-    let output = cargo(
-        &consumer,
-        "build",
-        &[("TDLIB_CACHE_DIR", &cache)],
-        Some(&path),
-    );
-    let stderr = assert_standard_failure(&output, &cache);
+    let stderr = build_fails(&consumer, &cache, &path);
     assert!(
         stderr.contains(&format!("but the pin says {sha256}")),
         "{stderr}"
@@ -370,13 +364,7 @@ fn without_npm_or_with_a_bad_package_the_build_stops_with_the_standard_message()
     );
     let tarball = fake_package(&dir, &file, b"not TDLib", &other_json);
     let path = path_with_fake_npm(&dir, &tarball);
-    let output = cargo(
-        &consumer,
-        "build",
-        &[("TDLIB_CACHE_DIR", &cache)],
-        Some(&path),
-    );
-    let stderr = assert_standard_failure(&output, &cache);
+    let stderr = build_fails(&consumer, &cache, &path);
     assert!(
         stderr.contains("does not declare TDLib commit 062f26052623dbecedb42075cab78a759e9f9987"),
         "{stderr}"

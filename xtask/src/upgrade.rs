@@ -361,63 +361,59 @@ fn fetch_prebuilt(
     let downloads = release.join("downloads");
     fs::create_dir_all(&downloads)
         .map_err(|error| format!("cannot create {}: {error}", downloads.display()))?;
-    let work = tempfile_dir(release)?;
-    let result = (|| {
-        let npm = std::env::var("TDLIB_NPM").unwrap_or_else(|_| "npm".to_owned());
-        let output = Command::new(&npm)
-            .args(["pack", "--ignore-scripts", "--loglevel=warn", &package])
-            .current_dir(&work)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|error| format!("{package}: cannot run {npm}: {error}"))?;
-        if !output.status.success() {
-            let said = String::from_utf8_lossy(&output.stderr);
-            let first = said
-                .lines()
-                .find(|line| line.contains("404") || line.contains("ERR"))
-                .or_else(|| said.lines().next())
-                .unwrap_or("")
-                .trim();
-            return Err(format!("{package}: npm pack failed: {first}"));
-        }
-        let tarball = fs::read_dir(&work)
-            .map_err(|error| error.to_string())?
-            .flatten()
-            .map(|entry| entry.path())
-            .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
-            .ok_or_else(|| format!("{package}: npm pack wrote no tarball"))?;
-        let library = work.join(&prebuilt.file);
-        let unpacked = fetch::unpack(&tarball, &prebuilt.file, &library)
-            .map_err(|why| format!("{package}: the package {why}"))?;
-        let sha256 = unpacked.sha256;
-        let package_json = unpacked
-            .package_json
-            .ok_or_else(|| format!("{package}: the package has no package.json"))?;
-        let declares =
-            declared_release(&package_json).map_err(|why| format!("{package}: {why}"))?;
-        if declares.0 != options.version {
-            return Err(format!(
-                "{package} is a build of TDLib {}, not {}",
-                declares.0, options.version
-            ));
-        }
-        let report =
-            format::check_file(&library, &target).map_err(|why| format!("{package}: {why}"))?;
-        let lib_dir = release.join(&prebuilt.target).join("lib");
-        fs::create_dir_all(&lib_dir)
-            .map_err(|error| format!("cannot create {}: {error}", lib_dir.display()))?;
-        fs::rename(&library, lib_dir.join(&prebuilt.file)).map_err(|error| error.to_string())?;
-        let kept = downloads.join(tarball.file_name().unwrap_or_default());
-        let _ = fs::rename(&tarball, kept);
-        Ok(Checked {
-            package: package.clone(),
-            sha256,
-            report,
-            declares,
-        })
-    })();
-    let _ = fs::remove_dir_all(&work);
-    result
+    let scratch = fetch::ScratchDir::new(release)?;
+    let work = scratch.path.as_path();
+    let npm = std::env::var("TDLIB_NPM").unwrap_or_else(|_| "npm".to_owned());
+    let output = Command::new(&npm)
+        .args(["pack", "--ignore-scripts", "--loglevel=warn", &package])
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("{package}: cannot run {npm}: {error}"))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        let first = said
+            .lines()
+            .find(|line| line.contains("404") || line.contains("ERR"))
+            .or_else(|| said.lines().next())
+            .unwrap_or("")
+            .trim();
+        return Err(format!("{package}: npm pack failed: {first}"));
+    }
+    let tarball = fs::read_dir(work)
+        .map_err(|error| error.to_string())?
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
+        .ok_or_else(|| format!("{package}: npm pack wrote no tarball"))?;
+    let library = work.join(&prebuilt.file);
+    let unpacked = fetch::unpack(&tarball, &prebuilt.file, &library)
+        .map_err(|why| format!("{package}: the package {why}"))?;
+    let sha256 = unpacked.sha256;
+    let package_json = unpacked
+        .package_json
+        .ok_or_else(|| format!("{package}: the package has no package.json"))?;
+    let declares = declared_release(&package_json).map_err(|why| format!("{package}: {why}"))?;
+    if declares.0 != options.version {
+        return Err(format!(
+            "{package} is a build of TDLib {}, not {}",
+            declares.0, options.version
+        ));
+    }
+    let report =
+        format::check_file(&library, &target).map_err(|why| format!("{package}: {why}"))?;
+    let lib_dir = release.join(&prebuilt.target).join("lib");
+    fs::create_dir_all(&lib_dir)
+        .map_err(|error| format!("cannot create {}: {error}", lib_dir.display()))?;
+    fs::rename(&library, lib_dir.join(&prebuilt.file)).map_err(|error| error.to_string())?;
+    let kept = downloads.join(tarball.file_name().unwrap_or_default());
+    let _ = fs::rename(&tarball, kept);
+    Ok(Checked {
+        package: package.clone(),
+        sha256,
+        report,
+        declares,
+    })
 }
 
 /// `tdlib.version` and `tdlib.commit` of a prebuilt package's `package.json`.
@@ -596,16 +592,6 @@ fn cache_root() -> Result<PathBuf, String> {
         .or_else(|| var("XDG_CACHE_HOME").map(|dir| dir.join("tdlib-sys")))
         .or_else(|| var("HOME").map(|dir| dir.join(".cache/tdlib-sys")))
         .ok_or_else(|| "neither TDLIB_CACHE_DIR, XDG_CACHE_HOME nor HOME is set".to_owned())
-}
-
-fn tempfile_dir(parent: &Path) -> Result<PathBuf, String> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos());
-    let dir = parent.join(format!(".tmp-{}-{nanos}", std::process::id()));
-    fs::create_dir_all(&dir)
-        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
-    Ok(dir)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
