@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,31 +26,51 @@ impl NatsServer {
         config: Option<&std::path::Path>,
         env: &[(&str, &str)],
     ) -> NatsServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let store = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("nats-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&store);
+        let ports_dir = store.join("ports");
+        std::fs::create_dir_all(&ports_dir).unwrap();
         let mut command = Command::new("nats-server");
         if let Some(config) = config {
             command.arg("-c").arg(config);
         }
-        let child = command
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&store)
+        // `-p -1`: the server picks a free port itself and writes it to a ports file. Picking
+        // one here and passing it on raced with tests starting servers in parallel: two could
+        // be handed the same port, one server failed to bind, and its test talked to the
+        // other's server until that one went away.
+        let mut child = command
+            .args(["-js", "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir"])
+            .arg(&ports_dir)
+            .arg("-sd")
+            .arg(store.join("jetstream"))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("nats-server is needed (Debian: nats-server; scripts/setup installs it)");
+        let ports_file = ports_dir.join(format!("nats-server_{}.ports", child.id()));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let port = loop {
+            // {"nats":["nats://127.0.0.1:45271"]}, written once the server listens.
+            let port = std::fs::read_to_string(&ports_file).ok().and_then(|text| {
+                let (_, rest) = text.split_once("127.0.0.1:")?;
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse::<u16>()
+                    .ok()
+            });
+            if let Some(port) = port
+                && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                break port;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("nats-server exited at start: {status}");
+            }
             assert!(Instant::now() < deadline, "nats-server did not start");
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
         NatsServer {
             child,
             url: format!("nats://127.0.0.1:{port}"),
