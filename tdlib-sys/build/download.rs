@@ -14,10 +14,9 @@
 //!
 //! Every wait has an end: npm is stopped after [`NPM_TIMEOUT`].
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fetch;
 use crate::pin::Prebuilt;
@@ -65,7 +64,7 @@ pub fn fetch(
     let tarball = if kept.is_file() {
         kept.clone()
     } else {
-        npm_pack(cx, prebuilt, &work.path)?
+        fetch::npm_pack(&npm_program(cx), &prebuilt.package, &work.path, NPM_TIMEOUT)?
     };
     let extracted = work.path.join(&prebuilt.file);
     let checked = extract_checked(cx, prebuilt, expected, &tarball, &extracted);
@@ -74,7 +73,8 @@ pub fn fetch(
             // The kept tarball went bad (or the pin moved): fetch once more before giving up.
             println!("cargo::warning=tdlib-sys: {why}; fetching it again");
             let _ = fs::remove_file(&kept);
-            let tarball = npm_pack(cx, prebuilt, &work.path)?;
+            let tarball =
+                fetch::npm_pack(&npm_program(cx), &prebuilt.package, &work.path, NPM_TIMEOUT)?;
             extract_checked(cx, prebuilt, expected, &tarball, &extracted).map(|()| tarball)
         }
         other => other.map(|()| tarball),
@@ -96,90 +96,6 @@ pub fn fetch(
         installed.display()
     );
     Ok(installed)
-}
-
-/// Runs `npm pack` in `work` and returns the tarball it wrote.
-fn npm_pack(cx: &Context, prebuilt: &Prebuilt, work: &Path) -> Result<PathBuf, String> {
-    let program = npm_program(cx);
-    let pack_dir = work.join("pack");
-    fs::create_dir_all(&pack_dir)
-        .map_err(|error| format!("cannot create {}: {error}", pack_dir.display()))?;
-    let log_path = work.join("npm.log");
-    let log = File::create(&log_path)
-        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
-    let shown = format!("`{program} pack --ignore-scripts {}`", prebuilt.package);
-    let mut child = Command::new(&program)
-        .args([
-            "pack",
-            "--ignore-scripts",
-            "--loglevel=warn",
-            &prebuilt.package,
-        ])
-        .current_dir(&pack_dir)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|error| {
-            if error.kind() == std::io::ErrorKind::NotFound {
-                format!(
-                    "{shown} could not run: {program} is not installed (install Node.js with npm, \
-                     or set TDLIB_NPM to the npm program)"
-                )
-            } else {
-                format!("{shown} could not run: {error}")
-            }
-        })?;
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > NPM_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{shown} did not finish in {} s and was stopped",
-                    NPM_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(error) => return Err(format!("{shown}: cannot wait for it: {error}")),
-        }
-    };
-    let output = read_tail(&log_path);
-    if !status.success() {
-        return Err(format!("{shown} failed ({status}): {output}"));
-    }
-    let mut tarballs = fs::read_dir(&pack_dir)
-        .map_err(|error| format!("cannot list {}: {error}", pack_dir.display()))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "tgz"));
-    match (tarballs.next(), tarballs.next()) {
-        (Some(tarball), None) => Ok(tarball),
-        _ => Err(format!(
-            "{shown} succeeded but did not leave exactly one .tgz in {} ({output})",
-            pack_dir.display()
-        )),
-    }
-}
-
-/// The last lines npm printed, on one line, for a message.
-fn read_tail(path: &Path) -> String {
-    let text = fs::read(path).unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .collect();
-    let tail = lines[lines.len().saturating_sub(6)..].join(" | ");
-    if tail.is_empty() {
-        "it printed nothing".to_owned()
-    } else {
-        tail
-    }
 }
 
 /// Extracts `package/<file>` of `tarball` to `dest`, checking the package's TDLib commit and

@@ -1,13 +1,100 @@
-//! Fetching files for the feature `download`: unpacking an npm package of a prebuilt TDLib and
-//! downloading a file with curl or wget. Plain functions of paths and strings, shared with the
-//! upgrade tool (`xtask upgrade`, which includes this file), so the two read packages alike.
+//! Fetching files for the feature `download`: `npm pack` with a time limit, unpacking an npm
+//! package of a prebuilt TDLib, and downloading a file with curl or wget. Plain functions of
+//! paths and strings, shared with the upgrade tool (`xtask upgrade`, which includes this file),
+//! so the two fetch and read packages alike.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+
+/// Runs `<program> pack --ignore-scripts <package>` in a folder inside `work` and returns the
+/// tarball it wrote; npm is stopped after `timeout`. The error is one sentence, with the last
+/// lines npm printed.
+pub fn npm_pack(
+    program: &str,
+    package: &str,
+    work: &Path,
+    timeout: Duration,
+) -> Result<PathBuf, String> {
+    let pack_dir = work.join("pack");
+    fs::create_dir_all(&pack_dir)
+        .map_err(|error| format!("cannot create {}: {error}", pack_dir.display()))?;
+    let log_path = work.join("npm.log");
+    let log = File::create(&log_path)
+        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+    let shown = format!("`{program} pack --ignore-scripts {}`", package);
+    let mut child = Command::new(program)
+        .args(["pack", "--ignore-scripts", "--loglevel=warn", package])
+        .current_dir(&pack_dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "{shown} could not run: {program} is not installed (install Node.js with npm, \
+                     or set TDLIB_NPM to the npm program)"
+                )
+            } else {
+                format!("{shown} could not run: {error}")
+            }
+        })?;
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "{shown} did not finish in {} s and was stopped",
+                    timeout.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(error) => return Err(format!("{shown}: cannot wait for it: {error}")),
+        }
+    };
+    let output = read_tail(&log_path);
+    if !status.success() {
+        return Err(format!("{shown} failed ({status}): {output}"));
+    }
+    let mut tarballs = fs::read_dir(&pack_dir)
+        .map_err(|error| format!("cannot list {}: {error}", pack_dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tgz"));
+    match (tarballs.next(), tarballs.next()) {
+        (Some(tarball), None) => Ok(tarball),
+        _ => Err(format!(
+            "{shown} succeeded but did not leave exactly one .tgz in {} ({output})",
+            pack_dir.display()
+        )),
+    }
+}
+
+/// The last lines npm printed, on one line, for a message.
+fn read_tail(path: &Path) -> String {
+    let text = fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    let tail = lines[lines.len().saturating_sub(6)..].join(" | ");
+    if tail.is_empty() {
+        "it printed nothing".to_owned()
+    } else {
+        tail
+    }
+}
 
 /// The largest library file accepted from a package (the real ones are 30-60 MB).
 pub const MAX_LIBRARY_BYTES: u64 = 1 << 30;

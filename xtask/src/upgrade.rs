@@ -19,13 +19,16 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
 use crate::fetch::{self, hex};
 use crate::format::{self, Target};
 use crate::pin::{Pin, Prebuilt, is_hex, is_version};
+
+/// How long one `npm pack` may take before it is stopped.
+const NPM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub const USAGE: &str = "usage: cargo run -p xtask -- upgrade --version <x.y.z> --prebuilt <npm version> \
 [--schema <new td_api.tl>] [--commit <40-hex>] [--old-schema <pinned td_api.tl>] [--headers <include dir>] \
@@ -364,28 +367,7 @@ fn fetch_prebuilt(
     let scratch = fetch::ScratchDir::new(release)?;
     let work = scratch.path.as_path();
     let npm = std::env::var("TDLIB_NPM").unwrap_or_else(|_| "npm".to_owned());
-    let output = Command::new(&npm)
-        .args(["pack", "--ignore-scripts", "--loglevel=warn", &package])
-        .current_dir(work)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("{package}: cannot run {npm}: {error}"))?;
-    if !output.status.success() {
-        let said = String::from_utf8_lossy(&output.stderr);
-        let first = said
-            .lines()
-            .find(|line| line.contains("404") || line.contains("ERR"))
-            .or_else(|| said.lines().next())
-            .unwrap_or("")
-            .trim();
-        return Err(format!("{package}: npm pack failed: {first}"));
-    }
-    let tarball = fs::read_dir(work)
-        .map_err(|error| error.to_string())?
-        .flatten()
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
-        .ok_or_else(|| format!("{package}: npm pack wrote no tarball"))?;
+    let tarball = fetch::npm_pack(&npm, &package, work, NPM_TIMEOUT)?;
     let library = work.join(&prebuilt.file);
     let unpacked = fetch::unpack(&tarball, &prebuilt.file, &library)
         .map_err(|why| format!("{package}: the package {why}"))?;
