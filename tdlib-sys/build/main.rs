@@ -158,13 +158,21 @@ fn run() -> Result<(), String> {
 
     let located = discover(&cx, &out_dir)?;
     let allow_mismatch = env.flag("TDLIB_ALLOW_VERSION_MISMATCH");
-    check_version(&cx, &located, allow_mismatch)?;
+    let other_release = check_version(&cx, &located, allow_mismatch)?;
     let mut schema = schema::resolve(&env, &pin, located.schema.as_deref(), allow_mismatch)?;
     let mut schema_missing = None;
     if schema.is_none() {
-        // The prebuilts carry no schema: fetch the pinned one into the cache (feature
-        // `download`), or tell dependents why there is none.
-        match fetch_schema(&cx) {
+        // The prebuilts carry no schema: the pinned one from the cache (fetched there with
+        // `download`), unless the library is of another release, which it would not describe.
+        let found = match other_release {
+            Some(found) => Err(format!(
+                "the linked TDLib is version {found}, not the pinned {}, so the pinned schema does \
+                 not describe it; set TDLIB_SCHEMA to td_api.tl of TDLib {found}",
+                pin.version
+            )),
+            None => fetch_schema(&cx),
+        };
+        match found {
             Ok(path) => schema = Some(path),
             Err(why) => schema_missing = Some(why),
         }
@@ -189,25 +197,28 @@ fn fetch_schema(cx: &Context) -> Result<PathBuf, String> {
     let Some(cache) = Cache::locate(cx) else {
         return Err("no cache folder (neither TDLIB_CACHE_DIR, XDG_CACHE_HOME nor HOME is set) and TDLIB_SCHEMA is not set".to_owned());
     };
-    if cache.schema.is_file() {
+    // Until it is there, any change to it reruns this script: the advice below then works.
+    println!("cargo::rerun-if-changed={}", cache.schema.display());
+    let state = if cache.schema.is_file() {
         // Checked like any other schema: a cache is not trusted more than TDLIB_SCHEMA.
         if let Some(path) = schema::resolve_file(cx.pin, &cache.schema) {
             return Ok(path);
         }
+        "holds a file that is not the pinned schema at"
+    } else {
+        "has no"
+    };
+    if cx.features.download {
+        #[cfg(feature = "download")]
+        return schema::fetch(cx.pin, &cache.schema);
     }
-    if !cx.features.download {
-        return Err(format!(
-            "TDLIB_SCHEMA is not set and the cache has no {}; enable the feature `download` to fetch \
-             it (online), or set TDLIB_SCHEMA to td/generate/scheme/td_api.tl of TDLib {} (commit {})",
-            cache.schema.display(),
-            cx.pin.version,
-            cx.pin.commit
-        ));
-    }
-    #[cfg(feature = "download")]
-    return schema::fetch(cx.pin, &cache.schema);
-    #[cfg(not(feature = "download"))]
-    unreachable!("the feature `download` is off")
+    Err(format!(
+        "TDLIB_SCHEMA is not set and the cache {state} {}; enable the feature `download` to fetch \
+         it (online), or set TDLIB_SCHEMA to td/generate/scheme/td_api.tl of TDLib {} (commit {})",
+        cache.schema.display(),
+        cx.pin.version,
+        cx.pin.commit
+    ))
 }
 
 /// The cache folders of the pinned release: `<root>/tdlib-<version>/` holds the schema
@@ -352,6 +363,19 @@ fn discover(cx: &Context, out_dir: &Path) -> Result<Located, String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
+    } else if !cx
+        .platform
+        .link_file_names()
+        .iter()
+        .any(|name| prebuilt.is_some_and(|prebuilt| prebuilt.file == *name))
+    {
+        // MSVC links through an import library (tdjson.lib), which the Windows prebuilt lacks.
+        Some(format!(
+            "the official prebuilt for {} ships only {}, which this toolchain cannot link (it needs {})",
+            cx.prebuilt_target,
+            prebuilt.map_or("", |prebuilt| prebuilt.file.as_str()),
+            cx.platform.link_file_names().join(" or ")
+        ))
     } else if cache.is_none() {
         Some("there is no cache folder to download into".to_owned())
     } else {
@@ -359,6 +383,7 @@ fn discover(cx: &Context, out_dir: &Path) -> Result<Located, String> {
     };
     match (skipped, prebuilt, &cache) {
         (None, Some(prebuilt), Some(cache)) => {
+            // Reached only with the feature on (`skipped` says so otherwise).
             #[cfg(feature = "download")]
             match download::fetch(cx, prebuilt, &cache.prefix, &cache.downloads) {
                 Ok(_) => return located_in_cache(cx, Source::Download, cache, include_dir),
@@ -467,8 +492,13 @@ fn find_in(
 }
 
 /// Rejects a library of another TDLib release (unless the user explicitly allows it): its
-/// declared version (pkg-config, CMake) or, for an ELF shared library, its SONAME.
-fn check_version(cx: &Context, located: &Located, allow_mismatch: bool) -> Result<(), String> {
+/// declared version (pkg-config, CMake) or, for an ELF shared library, its SONAME. Returns the
+/// other release's version when one was allowed.
+fn check_version(
+    cx: &Context,
+    located: &Located,
+    allow_mismatch: bool,
+) -> Result<Option<String>, String> {
     let expected = &cx.pin.version;
     let found = match (&located.declared_version, &located.linkage) {
         (Some(version), _) => Some(version.clone()),
@@ -505,11 +535,11 @@ fn check_version(cx: &Context, located: &Located, allow_mismatch: bool) -> Resul
                 println!(
                     "cargo::warning=TDLIB_ALLOW_VERSION_MISMATCH: linking TDLib {found}, pinned is {expected}"
                 );
-                Ok(())
+                Ok(Some(found))
             } else {
                 Err(cx.failure(&headline, &[]))
             }
         }
-        _ => Ok(()),
+        _ => Ok(None),
     }
 }

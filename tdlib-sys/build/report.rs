@@ -89,9 +89,10 @@ impl Context<'_> {
         match prebuilt {
             Some(prebuilt) if prebuilt.sha256.is_some() => out.push_str(&format!(
                 "  * Let the build fetch the official prebuilt TDLib {version} for {target} (npm package\n\
-                 \x20   {package}, sha256-checked, cached): enable the feature `download`, e.g.\n\
-                 \x20   tdlib = {{ version = \"{crate_version}\", features = [\"download\"] }}\n\
-                 \x20   in Cargo.toml (or `tdlib-sys/download`). It needs the `npm` program (Node.js) and a\n\
+                 \x20   {package}, sha256-checked, cached): enable the feature `download` of `tdlib`\n\
+                 \x20   (features = [\"download\"] on its line in Cargo.toml), or of this crate:\n\
+                 \x20   tdlib-sys = {{ version = \"{crate_version}\", features = [\"download\"] }}\n\
+                 \x20   It needs the `npm` program (Node.js) and a\n\
                  \x20   reachable npm registry the first time; set TDLIB_NPM if npm is not on PATH.{}\n",
                 if features.download { " It is on: see\n    what step 6 above says." } else { "" },
                 target = self.prebuilt_target,
@@ -129,7 +130,7 @@ impl Context<'_> {
     }
 }
 
-/// `0.1` for crate version `0.1.0+1.8.65`: what a dependency line would say.
+/// `0.1` for this crate's version `0.1.0+1.8.65`: what a dependency line on it would say.
 fn crate_version() -> String {
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     let plain = version.split('+').next().unwrap_or_default();

@@ -90,7 +90,10 @@ pub fn fetch(pin: &Pin, dest: &Path) -> Result<PathBuf, String> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
-    let partial = dir.join(format!(".td_api.tl.{}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    let partial = dir.join(format!(".td_api.tl.{}-{nanos}", std::process::id()));
     if let Err(why) = crate::fetch::download(&url, &partial) {
         let _ = std::fs::remove_file(&partial);
         return Err(format!(
@@ -110,8 +113,13 @@ pub fn fetch(pin: &Pin, dest: &Path) -> Result<PathBuf, String> {
             pin.schema_sha256
         ));
     }
-    std::fs::rename(&partial, dest)
-        .map_err(|error| format!("cannot move the schema to {}: {error}", dest.display()))?;
+    if let Err(error) = std::fs::rename(&partial, dest) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!(
+            "cannot move the schema to {}: {error}",
+            dest.display()
+        ));
+    }
     println!(
         "cargo::warning=tdlib-sys: fetched td_api.tl of TDLib {} (sha256 checked) into {}",
         pin.version,

@@ -493,6 +493,30 @@ fn download_fetches_the_pinned_schema_and_checks_it() {
 }
 
 #[test]
+fn the_pinned_schema_is_not_given_to_a_library_of_another_release() {
+    let _serial = serial();
+    let Some(real_schema) = std::env::var_os("TDLIB_SCHEMA").map(PathBuf::from) else {
+        panic!("this test needs TDLIB_SCHEMA (the pinned td_api.tl)");
+    };
+    // The cache holds the pinned schema; the library pkg-config names says it is 1.8.0.
+    let cache = cache_without_schema("schema-other-release");
+    let schema_dir = cache.join("tdlib-1.8.65/share/tdlib");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    std::fs::copy(&real_schema, schema_dir.join("td_api.tl")).unwrap();
+    let lines = Build::new(&["pkg-config"])
+        .env("TDLIB_CACHE_DIR", &cache)
+        .env("PKG_CONFIG_PATH", prebuilt_pc("1.8.0"))
+        .env("TDLIB_ALLOW_VERSION_MISMATCH", "1")
+        .run();
+    assert_eq!(lines["dep_schema"], "", "{lines:?}");
+    assert!(
+        lines["dep_schema_missing"]
+            .contains("the linked TDLib is version 1.8.0, not the pinned 1.8.65"),
+        "{lines:?}"
+    );
+}
+
+#[test]
 fn download_never_replaces_a_static_build_and_says_why() {
     let _serial = serial();
     let message = Build::new(&["download", "static"]).fail();
@@ -579,7 +603,8 @@ fn nothing_found_explains_everything() {
         "{fixes}"
     );
     assert!(
-        fixes.contains(r#"tdlib = { version = "0.1", features = ["download"] }"#),
+        fixes.contains(r#"tdlib-sys = { version = "0.1", features = ["download"] }"#)
+            && fixes.contains("the feature `download` of `tdlib`"),
         "{fixes}"
     );
 }

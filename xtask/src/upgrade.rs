@@ -13,8 +13,10 @@
 //!    (`tdlib-sys/Cargo.toml`, `Cargo.lock`), and puts the new library and schema into the cache
 //!    where the build looks; then runs `scripts/setup` and the test suite (unless `--no-test`).
 //!
-//! Nothing is written unless every check passed, and the pin is written last of the
-//! repository's files, so a failed run leaves the repository as it was.
+//! Nothing is written unless every check passed: the fetched libraries and regenerated bindings
+//! wait in a scratch folder, every new text is made and the new pin parsed first; then the
+//! repository's files are written (the pin last), then the cache. A dry run writes nothing but
+//! the kept tarballs.
 
 use std::fs;
 use std::io::Write;
@@ -125,9 +127,13 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), String> {
     let mut fetched: Vec<Fetched> = Vec::new();
     let release = cache.join(format!("tdlib-{}", options.version));
     let need_packages = options.write || (options.schema.is_none() && options.commit.is_none());
+    // Fetched libraries wait here, outside the cache, until everything is checked and written.
+    fs::create_dir_all(&release)
+        .map_err(|error| format!("cannot create {}: {error}", release.display()))?;
+    let staging = fetch::ScratchDir::new(&release)?;
     if need_packages {
         for prebuilt in &pin.prebuilts {
-            let result = fetch_prebuilt(options, prebuilt, &release);
+            let result = fetch_prebuilt(options, prebuilt, &release, &staging.path);
             match &result {
                 Ok(got) => say(
                     out,
@@ -205,14 +211,20 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), String> {
         );
     }
     let commit = commit.ok_or("no commit: pass --commit; nothing was written")?;
-    let bindings = options.repo.join("tdlib-sys/src/bindings.rs");
-    if let Some(headers) = &options.headers {
-        regenerate_bindings(options, headers)?;
-        say(
-            out,
-            format!("bindings: regenerated from {}", headers.display()),
-        );
-    }
+    let bindings_path = options.repo.join("tdlib-sys/src/bindings.rs");
+    // New bindings are made beside the others and only moved into place with the other writes.
+    let bindings = match &options.headers {
+        Some(headers) => {
+            let staged = staging.path.join("bindings.rs");
+            regenerate_bindings(options, headers, &staged)?;
+            say(
+                out,
+                format!("bindings: regenerated from {}", headers.display()),
+            );
+            staged
+        }
+        None => bindings_path.clone(),
+    };
     let declared = declared_functions(&bindings)?;
     for got in &verified {
         let report = &got.result.as_ref().expect("verified").report;
@@ -231,7 +243,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), String> {
                     .map(|name| name.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                bindings.display()
+                bindings_path.display()
             ));
         }
     }
@@ -240,36 +252,11 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), String> {
         format!(
             "bindings: the {} functions of {} are exported by every fetched library",
             declared.len(),
-            bindings.display()
+            bindings_path.display()
         ),
     );
 
-    // The cache: the schema next to the libraries the fetch put there.
-    let cached_schema = release.join("share/tdlib/td_api.tl");
-    if new_schema_path != cached_schema {
-        write_atomically(&cached_schema, new_text.as_bytes())?;
-    }
-
-    // The repository: crate version, lock file, then the pin.
-    let old_meta = format!("+{}\"", pin.version);
-    let new_meta = format!("+{}\"", options.version);
-    for file in ["tdlib-sys/Cargo.toml", "Cargo.lock"] {
-        let path = options.repo.join(file);
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        if text.contains(&old_meta) {
-            write_atomically(&path, text.replace(&old_meta, &new_meta).as_bytes())?;
-            say(
-                out,
-                format!(
-                    "wrote {file}: version metadata {} -> +{}",
-                    old_meta.trim_end_matches('"'),
-                    options.version
-                ),
-            );
-        }
-    }
+    // Every new text, made and checked before the first write.
     let new_pin = rewrite_pin(
         &pin_text,
         &pin,
@@ -279,9 +266,44 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), String> {
         &fetched,
     );
     Pin::parse(&new_pin).map_err(|error| {
-        format!("the rewritten pin does not parse ({error}); nothing more was written")
+        format!("the rewritten pin does not parse ({error}); nothing was written")
     })?;
-    write_atomically(&pin_path, new_pin.as_bytes())?;
+    let old_meta = format!("+{}\"", pin.version);
+    let new_meta = format!("+{}\"", options.version);
+    let mut writes: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    for file in ["tdlib-sys/Cargo.toml", "Cargo.lock"] {
+        let path = options.repo.join(file);
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        if text.contains(&old_meta) {
+            writes.push((path, text.replace(&old_meta, &new_meta).into_bytes()));
+        }
+    }
+    if bindings != bindings_path {
+        let text = fs::read(&bindings)
+            .map_err(|error| format!("cannot read {}: {error}", bindings.display()))?;
+        writes.push((bindings_path, text));
+    }
+    writes.push((pin_path, new_pin.into_bytes()));
+
+    // The repository (the pin last), then the cache: the libraries and the schema.
+    for (path, bytes) in &writes {
+        write_atomically(path, bytes)?;
+        say(out, format!("wrote {}", path.display()));
+    }
+    for got in &verified {
+        let checked = got.result.as_ref().expect("verified");
+        let lib_dir = release.join(&got.target).join("lib");
+        fs::create_dir_all(&lib_dir)
+            .map_err(|error| format!("cannot create {}: {error}", lib_dir.display()))?;
+        fs::rename(&checked.library, lib_dir.join(&got.file))
+            .map_err(|error| format!("cannot install {}: {error}", checked.library.display()))?;
+    }
+    let cached_schema = release.join("share/tdlib/td_api.tl");
+    if new_schema_path != cached_schema {
+        write_atomically(&cached_schema, new_text.as_bytes())?;
+    }
     say(
         out,
         format!(
@@ -333,6 +355,8 @@ struct Fetched {
 #[derive(Debug)]
 struct Checked {
     package: String,
+    /// The library, staged outside the cache until the pin is written.
+    library: PathBuf,
     sha256: String,
     report: format::Report,
     /// What the package's `package.json` declares: (`tdlib.version`, `tdlib.commit`).
@@ -347,12 +371,13 @@ fn package_name(prebuilt: &Prebuilt) -> &str {
         .map_or(&prebuilt.package, |(name, _)| name)
 }
 
-/// `npm pack`s the new release's package of `prebuilt`'s target into `release/downloads`,
-/// checks it, and installs its library into `release/<target>/lib/`.
+/// `npm pack`s the new release's package of `prebuilt`'s target (the tarball is kept in
+/// `release/downloads`), checks it, and leaves its library in `staging/<target>/`.
 fn fetch_prebuilt(
     options: &Options,
     prebuilt: &Prebuilt,
     release: &Path,
+    staging: &Path,
 ) -> Result<Checked, String> {
     let package = format!("{}@{}", package_name(prebuilt), options.prebuilt_version);
     let target = Target::from_key(&prebuilt.target).ok_or_else(|| {
@@ -384,14 +409,16 @@ fn fetch_prebuilt(
     }
     let report =
         format::check_file(&library, &target).map_err(|why| format!("{package}: {why}"))?;
-    let lib_dir = release.join(&prebuilt.target).join("lib");
-    fs::create_dir_all(&lib_dir)
-        .map_err(|error| format!("cannot create {}: {error}", lib_dir.display()))?;
-    fs::rename(&library, lib_dir.join(&prebuilt.file)).map_err(|error| error.to_string())?;
+    let staged = staging.join(&prebuilt.target);
+    fs::create_dir_all(&staged)
+        .map_err(|error| format!("cannot create {}: {error}", staged.display()))?;
+    let staged = staged.join(&prebuilt.file);
+    fs::rename(&library, &staged).map_err(|error| error.to_string())?;
     let kept = downloads.join(tarball.file_name().unwrap_or_default());
     let _ = fs::rename(&tarball, kept);
     Ok(Checked {
         package: package.clone(),
+        library: staged,
         sha256,
         report,
         declares,
@@ -504,11 +531,13 @@ fn declared_functions(bindings: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-fn regenerate_bindings(options: &Options, headers: &Path) -> Result<(), String> {
+/// Runs `scripts/regenerate-bindings` on the headers in `headers`, writing to `out`.
+fn regenerate_bindings(options: &Options, headers: &Path, out: &Path) -> Result<(), String> {
     let status = Command::new("bash")
         .arg("scripts/regenerate-bindings")
         .current_dir(&options.repo)
         .env("TDLIB_INCLUDE_DIR", headers)
+        .env("TDLIB_SYS_BINDINGS_OUT", out)
         // The library is not needed to read headers; link the fixture-free way the script knows.
         .status()
         .map_err(|error| format!("cannot run scripts/regenerate-bindings: {error}"))?;

@@ -272,6 +272,44 @@ fn a_package_of_another_release_is_refused_and_nothing_is_written() {
     let manifest = std::fs::read_to_string(copy.join("tdlib-sys/Cargo.toml")).unwrap();
     assert!(manifest.contains("+1.8.65\""));
 
+    // A check that fails after the packages were fetched (the commit given is not the one the
+    // package was built from): nothing in the repository, nothing in the cache.
+    let output = upgrade(
+        &copy,
+        &cache,
+        &[
+            "--version",
+            "1.8.67",
+            "--prebuilt",
+            "0.1008067.0",
+            "--commit",
+            "062f26052623dbecedb42075cab78a759e9f9987",
+            "--schema",
+            var("TDLIB_NEXT_SCHEMA").to_str().unwrap(),
+            "--summary",
+            "--write",
+            "--no-test",
+        ],
+    );
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains(&format!(
+            "{NEWER_PACKAGE} is built from TDLib commit {NEWER_COMMIT}, not 062f26052623dbecedb42075cab78a759e9f9987"
+        )),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(copy.join("tdlib-sys/tdlib.pin")).unwrap(),
+        before
+    );
+    assert!(
+        !cache
+            .join("tdlib-1.8.67/linux-x86_64-gnu/lib/libtdjson.so")
+            .exists(),
+        "a library of a refused upgrade was installed into the cache"
+    );
+
     // Bad arguments never reach npm or a file.
     let output = upgrade(
         &copy,

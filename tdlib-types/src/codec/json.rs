@@ -1091,16 +1091,19 @@ mod tests {
 
     #[test]
     fn strings_scanned_in_blocks_find_every_escape() {
-        // Every position of a string longer than two scan blocks, for each byte that needs an
-        // escape, and a multi-byte character beside it.
+        // Every byte position of strings up to past two scan blocks, for each byte that needs
+        // an escape, among ASCII only and among multi-byte characters too.
         for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
-            for len in [0, 1, 31, 32, 33, 64, 65, 100] {
+            for (len, wide) in [0, 1, 31, 32, 33, 64, 65, 100]
+                .into_iter()
+                .flat_map(|len| [(len, false), (len, true)])
+            {
                 for at in 0..len {
                     let text: String = (0..len)
                         .map(|index| {
                             if index == at {
                                 special
-                            } else if index % 7 == 0 {
+                            } else if wide && index % 7 == 0 {
                                 'é'
                             } else {
                                 'a'
